@@ -1,0 +1,962 @@
+"""The one door to the database: every read and write of starmaps and jobs.
+
+Callers get plain records (``records.py``), never rows or sessions. Every
+write is one short ``BEGIN IMMEDIATE`` transaction; nothing here awaits
+anything but the database, so no transaction spans an HTTP call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from starmap_tui.storage import listing
+from starmap_tui.storage.convert import (
+    dump_json,
+    job_from_row,
+    load_json,
+    stamp,
+    starmap_from_row,
+)
+from starmap_tui.storage.database import Database
+from starmap_tui.storage.errors import AmbiguousStarmap, UnknownStarmap
+from starmap_tui.storage.records import (
+    ACTIVE_JOB_STATUSES,
+    STAGE_IDS,
+    Activity,
+    JobRecord,
+    Revision,
+    StarmapRecord,
+    StarmapRow,
+    Stats,
+    utcnow,
+)
+from starmap_tui.storage.tables import (
+    ActivityTable,
+    ReportJobTable,
+    ReportRevisionTable,
+    StarmapTable,
+)
+
+log = logging.getLogger(__name__)
+
+S = StarmapTable.__table__.c
+J = ReportJobTable.__table__.c
+R = ReportRevisionTable.__table__.c
+A = ActivityTable.__table__.c
+
+DEFAULT_MAX_ATTEMPTS = 5
+CRASH_LIMIT = 3
+
+
+class Repository:
+    """Async access to the starmap store."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    @classmethod
+    async def open(cls, path: Path) -> Repository:
+        """Open (creating and migrating as needed) the store at ``path``."""
+        return cls(await Database.open(path))
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self.db.path
+
+    async def close(self) -> None:
+        """Close every connection."""
+        await self.db.close()
+
+    # -- starmaps -----------------------------------------------------------
+
+    async def create_starmap(
+        self,
+        title: str,
+        *,
+        stage_answers: dict[str, dict[str, Any]] | None = None,
+        dynamic_answers: dict[str, Any] | None = None,
+        completed_stages: Sequence[str] = (),
+        session_state: dict[str, Any] | None = None,
+        status: str = "draft",
+    ) -> StarmapRecord:
+        """Create a starmap and log it."""
+        now = stamp(utcnow())
+        answers = stage_answers or {}
+        starmap_id = str(uuid.uuid4())
+        values = {
+            "id": starmap_id,
+            "title": title.strip() or "Untitled starmap",
+            "status": status,
+            "experience_level": answers.get("experience", {}).get("exp_level"),
+            "stage_answers": dump_json(answers),
+            "completed_stages": dump_json(list(completed_stages)),
+            "dynamic_answers": dump_json(dynamic_answers or {}),
+            "session_state": dump_json(session_state or {}),
+            "current_step": "experience",
+            "created_at": now,
+            "updated_at": now,
+            "last_saved_at": now,
+        }
+        async with self.db.write() as conn:
+            await conn.execute(insert(StarmapTable).values(**values))
+            await self._log(conn, starmap_id, "created", values["title"])
+            return await self._starmap(conn, starmap_id)
+
+    async def get_starmap(self, starmap_id: str) -> StarmapRecord | None:
+        """The starmap with this exact id, or None."""
+        async with self.db.read() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(StarmapTable.__table__).where(S.id == starmap_id)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return starmap_from_row(row) if row else None
+
+    async def resolve_id(self, prefix: str) -> str:
+        """The full id of the one starmap whose id starts with ``prefix``."""
+        prefix = prefix.strip().lower()
+        if not prefix:
+            raise UnknownStarmap("Give a starmap id (or the start of one).")
+        pattern = prefix.replace("%", "").replace("_", "") + "%"
+        async with self.db.read() as conn:
+            ids = (
+                (await conn.execute(select(S.id).where(S.id.like(pattern)).limit(6)))
+                .scalars()
+                .all()
+            )
+        return pick_one(prefix, list(ids))
+
+    async def save_stage(
+        self,
+        starmap_id: str,
+        stage_id: str,
+        answers: dict[str, Any],
+        *,
+        complete: bool,
+        current_step: str | None = None,
+    ) -> StarmapRecord:
+        """Replace one stage's answers whole and set its completion flag.
+
+        ``complete`` must come from validating the stage: a partial save
+        clears the flag rather than leaving a stale one.
+        """
+        async with self.db.write() as conn:
+            record = await self._starmap(conn, starmap_id)
+            stages = dict(record.stage_answers)
+            stages[stage_id] = dict(answers)
+            done = [s for s in record.completed_stages if s != stage_id]
+            if complete:
+                done.append(stage_id)
+            values: dict[str, Any] = {
+                "stage_answers": dump_json(stages),
+                "completed_stages": dump_json(_ordered_stages(done)),
+            }
+            if stage_id == "experience":
+                values["experience_level"] = answers.get("exp_level")
+            if current_step:
+                values["current_step"] = current_step
+            await self._touch(conn, starmap_id, saved=True, **values)
+            await self._log(conn, starmap_id, "stage_saved", stage_id)
+            return await self._starmap(conn, starmap_id)
+
+    async def save_dynamic_answers(
+        self,
+        starmap_id: str,
+        answers: dict[str, Any],
+        *,
+        complete: bool,
+        current_step: str | None = None,
+    ) -> StarmapRecord:
+        """Replace the deep-dive answers whole."""
+        async with self.db.write() as conn:
+            record = await self._starmap(conn, starmap_id)
+            done = [s for s in record.completed_stages if s != "dynamic"]
+            if complete:
+                done.append("dynamic")
+            values: dict[str, Any] = {
+                "dynamic_answers": dump_json(dict(answers)),
+                "completed_stages": dump_json(_ordered_stages(done)),
+            }
+            if current_step:
+                values["current_step"] = current_step
+            await self._touch(conn, starmap_id, saved=True, **values)
+            await self._log(conn, starmap_id, "stage_saved", "dynamic")
+            return await self._starmap(conn, starmap_id)
+
+    async def set_current_step(self, starmap_id: str, step: str) -> None:
+        """Remember where the user is in the wizard."""
+        async with self.db.write() as conn:
+            await self._touch(conn, starmap_id, current_step=step)
+
+    async def set_session_state(self, starmap_id: str, state: dict[str, Any]) -> None:
+        """Replace the wizard's UI state whole."""
+        async with self.db.write() as conn:
+            await self._touch(conn, starmap_id, session_state=dump_json(state))
+
+    async def rename(self, starmap_id: str, title: str) -> StarmapRecord:
+        """Give a starmap a new title."""
+        title = title.strip()
+        if not title:
+            raise ValueError("A title cannot be blank.")
+        async with self.db.write() as conn:
+            await self._touch(conn, starmap_id, title=title)
+            await self._log(conn, starmap_id, "renamed", title)
+            return await self._starmap(conn, starmap_id)
+
+    async def delete(self, starmap_id: str) -> bool:
+        """Delete a starmap with its jobs, revisions and activity."""
+        async with self.db.write() as conn:
+            result = await conn.execute(delete(StarmapTable).where(S.id == starmap_id))
+        return bool(result.rowcount)
+
+    # -- listing (shared with the light reader) -----------------------------
+
+    async def list_starmaps(
+        self,
+        statuses: Sequence[str] = (),
+        search: str = "",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[StarmapRow]:
+        """One page of starmaps, most recently updated first."""
+        return await self._light(listing.select_rows, statuses, search, limit, offset)
+
+    async def count_starmaps(
+        self, statuses: Sequence[str] = (), search: str = ""
+    ) -> int:
+        """How many starmaps match the filter."""
+        return await self._light(listing.count_rows, statuses, search)
+
+    async def position_of(
+        self, starmap_id: str, statuses: Sequence[str] = (), search: str = ""
+    ) -> int | None:
+        """Where a starmap sits in the filtered order (for keeping a highlight)."""
+        return await self._light(listing.position_of, starmap_id, statuses, search)
+
+    async def stats(self) -> Stats:
+        """The dashboard's counters."""
+        return await self._light(listing.select_stats)
+
+    async def _light(self, query: Any, *args: Any) -> Any:
+        def run() -> Any:
+            conn = listing.connect_readonly(self.path)
+            if conn is None:
+                raise RuntimeError(f"{self.path} is not ready for reading")
+            try:
+                return query(conn, *args)
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(run)
+
+    # -- reports, revisions, activity ---------------------------------------
+
+    async def save_edited_report(
+        self, starmap_id: str, kind: str, body: str
+    ) -> StarmapRecord:
+        """Store a user's edit as a new revision; the old text is kept."""
+        column = "final_report" if kind == "final" else "preliminary_report"
+        async with self.db.write() as conn:
+            await self._add_revision(conn, starmap_id, kind, "edited", body)
+            await self._touch(conn, starmap_id, saved=True, **{column: body})
+            await self._log(conn, starmap_id, "edited", kind)
+            return await self._starmap(conn, starmap_id)
+
+    async def revisions(
+        self, starmap_id: str, kind: str | None = None
+    ) -> list[Revision]:
+        """Every revision of a starmap's reports, oldest first."""
+        query = select(ReportRevisionTable.__table__).where(R.starmap_id == starmap_id)
+        if kind:
+            query = query.where(R.kind == kind)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query.order_by(R.kind, R.n))).mappings().all()
+        return [
+            Revision(
+                r["starmap_id"],
+                r["kind"],
+                r["n"],
+                r["source"],
+                r["body"],
+                datetime.fromisoformat(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    async def activity(self, starmap_id: str) -> list[Activity]:
+        """A starmap's history, oldest first."""
+        query = select(A.starmap_id, A.event, A.detail, A.created_at).where(
+            A.starmap_id == starmap_id
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query.order_by(A.id))).all()
+        return [Activity(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in rows]
+
+    async def log_activity(self, starmap_id: str, event: str, detail: str = "") -> None:
+        """Append an event such as ``exported`` or ``resumed``."""
+        async with self.db.write() as conn:
+            await self._log(conn, starmap_id, event, detail)
+
+    # -- jobs: what the UI and the CLI ask for -----------------------------
+
+    async def enqueue(
+        self,
+        starmap_id: str,
+        kind: str,
+        *,
+        params: dict[str, Any] | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        headless: bool | None = None,
+    ) -> JobRecord:
+        """Queue one generation step; a step already queued or running is reused.
+
+        Re-submitting (a double click, a second process) never creates a
+        second active job for the same step of the same starmap.
+        """
+        async with self.db.write() as conn:
+            record = await self._starmap(conn, starmap_id)
+            if headless is not None:
+                state = {**record.session_state, "headless": headless}
+                await self._touch(conn, starmap_id, session_state=dump_json(state))
+            job = await self._enqueue(conn, record, kind, params or {}, max_attempts)
+            return job
+
+    async def _enqueue(
+        self,
+        conn: AsyncConnection,
+        record: StarmapRecord,
+        kind: str,
+        params: dict[str, Any],
+        max_attempts: int,
+    ) -> JobRecord:
+        key = f"{record.id}:{kind}"
+        active = await self._active_job(conn, key)
+        if active is not None:
+            return active
+        now = stamp(utcnow())
+        job_id = str(uuid.uuid4())
+        await conn.execute(
+            insert(ReportJobTable).values(
+                id=job_id,
+                starmap_id=record.id,
+                kind=kind,
+                status="queued",
+                params=dump_json(params),
+                idempotency_key=key,
+                max_attempts=max_attempts,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        status = record.status
+        if kind == "final" or _headless(record):
+            status = "queued" if status not in ("processing",) else status
+        elif status in ("failed", "cancelled"):
+            status = "draft"
+        await self._touch(
+            conn,
+            record.id,
+            status=status,
+            report_job_id=job_id,
+            report_job_kind=kind,
+            report_job_status="queued",
+            report_job_progress=0,
+            report_job_phase="Waiting for a worker",
+            report_job_error=None,
+        )
+        await self._log(conn, record.id, "submitted", kind)
+        return await self._job(conn, job_id)
+
+    async def retry(self, starmap_id: str) -> list[JobRecord]:
+        """Queue again every step whose latest job failed or was cancelled."""
+        async with self.db.write() as conn:
+            record = await self._starmap(conn, starmap_id)
+            kinds = await self._kinds_to_retry(conn, record)
+            jobs = [
+                await self._enqueue(conn, record, k, {}, DEFAULT_MAX_ATTEMPTS)
+                for k in kinds
+            ]
+            if jobs:
+                await self._log(conn, starmap_id, "retried", ", ".join(kinds))
+            return jobs
+
+    async def _kinds_to_retry(
+        self, conn: AsyncConnection, record: StarmapRecord
+    ) -> list[str]:
+        rows = await conn.execute(
+            select(J.kind, J.status, J.params)
+            .where(J.starmap_id == record.id)
+            .order_by(J.created_at)
+        )
+        latest: dict[str, str] = {}
+        for kind, status, _params in rows:
+            latest[kind] = status
+        kinds = [k for k, s in latest.items() if s in ("failed", "cancelled")]
+        if _headless(record) and "final" not in latest and "questions" not in kinds:
+            kinds.append("final" if record.dynamic_questions else "questions")
+        order = {"questions": 0, "preliminary": 1, "final": 2}
+        return sorted(set(kinds), key=order.__getitem__)
+
+    async def cancel(self, starmap_id: str) -> list[str]:
+        """Cancel every queued or running step; returns the cancelled job ids."""
+        now = stamp(utcnow())
+        async with self.db.write() as conn:
+            record = await self._starmap(conn, starmap_id)
+            ids = (
+                (
+                    await conn.execute(
+                        update(ReportJobTable)
+                        .where(J.starmap_id == starmap_id)
+                        .where(J.status.in_(ACTIVE_JOB_STATUSES))
+                        .values(
+                            status="cancelled",
+                            completed_at=now,
+                            updated_at=now,
+                            lease_owner=None,
+                            error="Cancelled by the user.",
+                        )
+                        .returning(J.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if ids:
+                status = record.status
+                if status in ("queued", "processing"):
+                    status = "cancelled"
+                await self._touch(
+                    conn,
+                    starmap_id,
+                    status=status,
+                    report_job_status="cancelled",
+                    report_job_phase="Cancelled",
+                )
+                await self._log(conn, starmap_id, "cancelled", f"{len(ids)} job(s)")
+            return list(ids)
+
+    async def jobs_for(self, starmap_id: str) -> list[JobRecord]:
+        """Every job of a starmap, oldest first."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(ReportJobTable.__table__)
+                .where(J.starmap_id == starmap_id)
+                .order_by(J.created_at)
+            )
+            return [job_from_row(r) for r in rows.mappings()]
+
+    async def get_job(self, job_id: str) -> JobRecord | None:
+        """One job, or None."""
+        async with self.db.read() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(ReportJobTable.__table__).where(J.id == job_id)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return job_from_row(row) if row else None
+
+    async def has_runnable_jobs(self) -> bool:
+        """Whether any job is queued or running (for ``worker --once``)."""
+        async with self.db.read() as conn:
+            found = await conn.execute(
+                select(func.count()).where(J.status.in_(ACTIVE_JOB_STATUSES))
+            )
+            return bool(found.scalar())
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest waiting job becomes claimable, if any waits."""
+        async with self.db.read() as conn:
+            value = (
+                await conn.execute(
+                    select(func.min(J.not_before)).where(J.status == "queued")
+                )
+            ).scalar()
+        return datetime.fromisoformat(value) if value else None
+
+    # -- jobs: the runner's protocol ----------------------------------------
+
+    async def claim(
+        self, owner: str, lease_seconds: float, *, provider: str, model: str
+    ) -> JobRecord | None:
+        """Atomically take the oldest runnable job and lease it to ``owner``.
+
+        Runnable: queued and due, or running with an expired lease (its worker
+        died). One UPDATE … RETURNING inside an IMMEDIATE transaction, so two
+        processes never take the same job.
+        """
+        now = utcnow()
+        now_s = stamp(now)
+        expires = stamp(now + timedelta(seconds=lease_seconds))
+        runnable = or_(
+            (J.status == "queued")
+            & (or_(J.not_before.is_(None), J.not_before <= now_s)),
+            (J.status == "running") & (J.lease_expires_at < now_s),
+        )
+        pick = (
+            select(J.id)
+            .where(runnable)
+            .order_by(J.created_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        async with self.db.write() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        update(ReportJobTable)
+                        .where(J.id == pick)
+                        .values(
+                            crash_count=J.crash_count
+                            + (J.status == "running").cast(J.crash_count.type),
+                            status="running",
+                            lease_owner=owner,
+                            lease_expires_at=expires,
+                            attempt=J.attempt + 1,
+                            provider=provider,
+                            model=model,
+                            started_at=func.coalesce(J.started_at, now_s),
+                            updated_at=now_s,
+                            phase="Starting",
+                            error=None,
+                        )
+                        .returning(*ReportJobTable.__table__.c)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            job = job_from_row(row)
+            if job.crash_count >= CRASH_LIMIT:
+                await self._park(conn, job)
+                return None
+            await self._mark_claimed(conn, job)
+            return job
+
+    async def _mark_claimed(self, conn: AsyncConnection, job: JobRecord) -> None:
+        record = await self._starmap(conn, job.starmap_id)
+        status = record.status
+        if job.kind == "final" or status == "queued":
+            status = "processing"
+        await self._touch(
+            conn,
+            job.starmap_id,
+            status=status,
+            report_job_id=job.id,
+            report_job_kind=job.kind,
+            report_job_status="running",
+            report_job_progress=0,
+            report_job_phase="Starting",
+            report_job_error=None,
+        )
+        if job.crash_count:
+            await self._log(conn, job.starmap_id, "recovered", job.kind)
+        log.info("claimed job %s (%s, attempt %d)", job.id, job.kind, job.attempt)
+
+    async def _park(self, conn: AsyncConnection, job: JobRecord) -> None:
+        reason = (
+            f"The {job.kind} step stopped its worker {job.crash_count} times "
+            "(the process died while running it), so it was parked instead of "
+            "being tried again. Check the log, then press Retry."
+        )
+        await self._settle_failure(conn, job, reason)
+        log.warning("parked job %s after %d crashes", job.id, job.crash_count)
+
+    async def heartbeat(self, job_id: str, owner: str, lease_seconds: float) -> bool:
+        """Extend a lease; False if the job is no longer ours (cancelled, lost)."""
+        now = utcnow()
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(ReportJobTable)
+                .where(J.id == job_id, J.lease_owner == owner, J.status == "running")
+                .values(lease_expires_at=stamp(now + timedelta(seconds=lease_seconds)))
+            )
+        return bool(result.rowcount)
+
+    async def record_progress(
+        self, job_id: str, owner: str, percent: int, phase: str, eta: float | None
+    ) -> bool:
+        """Store a running job's progress on the job and its starmap."""
+        now = stamp(utcnow())
+        async with self.db.write() as conn:
+            row = (
+                await conn.execute(
+                    update(ReportJobTable)
+                    .where(
+                        J.id == job_id, J.lease_owner == owner, J.status == "running"
+                    )
+                    .values(percent=percent, phase=phase, eta=eta, updated_at=now)
+                    .returning(J.starmap_id)
+                )
+            ).first()
+            if row is None:
+                return False
+            await conn.execute(
+                update(StarmapTable)
+                .where(S.id == row[0], S.report_job_id == job_id)
+                .values(
+                    report_job_progress=percent, report_job_phase=phase, updated_at=now
+                )
+            )
+        return True
+
+    async def complete_job(
+        self,
+        job_id: str,
+        owner: str,
+        *,
+        result: dict[str, Any],
+        markdown: str | None = None,
+        prompt: str | None = None,
+        raw_output: str | None = None,
+    ) -> bool:
+        """Finish a job and settle its starmap in one transaction.
+
+        Returns False (and changes nothing) if the lease was lost meanwhile.
+        """
+        now = stamp(utcnow())
+        async with self.db.write() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        update(ReportJobTable)
+                        .where(
+                            J.id == job_id,
+                            J.lease_owner == owner,
+                            J.status == "running",
+                        )
+                        .values(
+                            status="succeeded",
+                            result=dump_json(result),
+                            percent=100,
+                            phase="Done",
+                            completed_at=now,
+                            updated_at=now,
+                            lease_owner=None,
+                            prompt=prompt,
+                            raw_output=raw_output,
+                            error=None,
+                            eta=0,
+                        )
+                        .returning(*ReportJobTable.__table__.c)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return False
+            job = job_from_row(row)
+            await self._settle_success(conn, job, result, markdown)
+        log.info("job %s (%s) succeeded", job.id, job.kind)
+        return True
+
+    async def _settle_success(
+        self,
+        conn: AsyncConnection,
+        job: JobRecord,
+        result: dict[str, Any],
+        markdown: str | None,
+    ) -> None:
+        record = await self._starmap(conn, job.starmap_id)
+        values: dict[str, Any] = {
+            "report_job_status": "succeeded",
+            "report_job_progress": 100,
+            "report_job_phase": "Done",
+            "report_job_error": None,
+        }
+        if job.kind == "questions":
+            values["dynamic_questions"] = dump_json(result)
+        else:
+            await self._add_revision(
+                conn, record.id, job.kind, "generated", markdown or ""
+            )
+            prefix = "final" if job.kind == "final" else "preliminary"
+            values[f"{prefix}_report"] = markdown
+            values[f"{prefix}_json"] = dump_json(result)
+        if job.kind == "final":
+            values.update(
+                status="completed", completed_at=stamp(utcnow()), current_step="report"
+            )
+            await self._log(conn, record.id, "completed", "final report")
+        elif record.status == "processing" and not _headless(record):
+            values["status"] = "draft"
+        await self._touch(conn, record.id, **values)
+        if job.kind == "questions" and _headless(record):
+            await self._enqueue(conn, record, "final", {}, DEFAULT_MAX_ATTEMPTS)
+
+    async def fail_job(
+        self, job_id: str, owner: str, reason: str, *, raw_output: str | None = None
+    ) -> bool:
+        """Fail a job for good and show the reason on its starmap."""
+        async with self.db.write() as conn:
+            job = await self._owned_job(conn, job_id, owner)
+            if job is None:
+                return False
+            if raw_output is not None:
+                await conn.execute(
+                    update(ReportJobTable)
+                    .where(J.id == job_id)
+                    .values(raw_output=raw_output)
+                )
+            await self._settle_failure(conn, job, reason)
+        log.warning("job %s (%s) failed: %s", job_id, job.kind, reason)
+        return True
+
+    async def _settle_failure(
+        self, conn: AsyncConnection, job: JobRecord, reason: str
+    ) -> None:
+        now = stamp(utcnow())
+        await conn.execute(
+            update(ReportJobTable)
+            .where(J.id == job.id)
+            .values(
+                status="failed",
+                error=reason,
+                completed_at=now,
+                updated_at=now,
+                lease_owner=None,
+                phase="Failed",
+            )
+        )
+        record = await self._starmap(conn, job.starmap_id)
+        values: dict[str, Any] = {
+            "report_job_id": job.id,
+            "report_job_kind": job.kind,
+            "report_job_status": "failed",
+            "report_job_phase": "Failed",
+            "report_job_error": reason,
+        }
+        if record.status != "completed":
+            values["status"] = "failed"
+        await self._touch(conn, record.id, **values)
+        await self._log(conn, record.id, "failed", f"{job.kind}: {reason}")
+
+    async def reschedule_job(
+        self, job_id: str, owner: str, reason: str, not_before: datetime
+    ) -> bool:
+        """Put a job back in the queue after a transient failure."""
+        now = stamp(utcnow())
+        async with self.db.write() as conn:
+            row = (
+                await conn.execute(
+                    update(ReportJobTable)
+                    .where(
+                        J.id == job_id, J.lease_owner == owner, J.status == "running"
+                    )
+                    .values(
+                        status="queued",
+                        not_before=stamp(not_before),
+                        error=reason,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        updated_at=now,
+                        phase="Waiting to retry",
+                    )
+                    .returning(J.starmap_id)
+                )
+            ).first()
+            if row is None:
+                return False
+            await conn.execute(
+                update(StarmapTable)
+                .where(S.id == row[0], S.report_job_id == job_id)
+                .values(
+                    report_job_status="queued",
+                    report_job_error=reason,
+                    report_job_phase="Waiting to retry",
+                    updated_at=now,
+                )
+            )
+        log.info("job %s rescheduled at %s: %s", job_id, stamp(not_before), reason)
+        return True
+
+    async def release_job(self, job_id: str, owner: str) -> bool:
+        """Give a job back on quit, without counting the attempt against it."""
+        now = stamp(utcnow())
+        async with self.db.write() as conn:
+            row = (
+                await conn.execute(
+                    update(ReportJobTable)
+                    .where(
+                        J.id == job_id, J.lease_owner == owner, J.status == "running"
+                    )
+                    .values(
+                        status="queued",
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        attempt=J.attempt - 1,
+                        not_before=None,
+                        updated_at=now,
+                        phase="Waiting for a worker",
+                    )
+                    .returning(J.starmap_id)
+                )
+            ).first()
+            if row is None:
+                return False
+            await conn.execute(
+                update(StarmapTable)
+                .where(S.id == row[0], S.report_job_id == job_id)
+                .values(
+                    report_job_status="queued",
+                    report_job_phase="Waiting for a worker",
+                    updated_at=now,
+                )
+            )
+        log.info("job %s released on shutdown", job_id)
+        return True
+
+    async def job_status(self, job_id: str) -> str | None:
+        """The job's status, or None if it is gone."""
+        async with self.db.read() as conn:
+            found = await conn.execute(select(J.status).where(J.id == job_id))
+            return found.scalar()
+
+    # -- helpers -------------------------------------------------------------
+
+    async def _starmap(self, conn: AsyncConnection, starmap_id: str) -> StarmapRecord:
+        row = (
+            (
+                await conn.execute(
+                    select(StarmapTable.__table__).where(S.id == starmap_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise UnknownStarmap(f"No starmap with id {starmap_id}.")
+        return starmap_from_row(row)
+
+    async def _job(self, conn: AsyncConnection, job_id: str) -> JobRecord:
+        row = (
+            (await conn.execute(select(ReportJobTable.__table__).where(J.id == job_id)))
+            .mappings()
+            .one()
+        )
+        return job_from_row(row)
+
+    async def _owned_job(
+        self, conn: AsyncConnection, job_id: str, owner: str
+    ) -> JobRecord | None:
+        row = (
+            (
+                await conn.execute(
+                    select(ReportJobTable.__table__).where(
+                        J.id == job_id, J.lease_owner == owner, J.status == "running"
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return job_from_row(row) if row else None
+
+    async def _active_job(self, conn: AsyncConnection, key: str) -> JobRecord | None:
+        row = (
+            (
+                await conn.execute(
+                    select(ReportJobTable.__table__).where(
+                        J.idempotency_key == key, J.status.in_(ACTIVE_JOB_STATUSES)
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return job_from_row(row) if row else None
+
+    async def _touch(
+        self,
+        conn: AsyncConnection,
+        starmap_id: str,
+        *,
+        saved: bool = False,
+        **values: Any,
+    ) -> None:
+        now = stamp(utcnow())
+        values["updated_at"] = now
+        if saved:
+            values["last_saved_at"] = now
+        result = await conn.execute(
+            update(StarmapTable).where(S.id == starmap_id).values(**values)
+        )
+        if not result.rowcount:
+            raise UnknownStarmap(f"No starmap with id {starmap_id}.")
+
+    async def _log(
+        self, conn: AsyncConnection, starmap_id: str, event: str, detail: str
+    ) -> None:
+        await conn.execute(
+            insert(ActivityTable).values(
+                starmap_id=starmap_id,
+                event=event,
+                detail=detail[:500],
+                created_at=stamp(utcnow()),
+            )
+        )
+
+    async def _add_revision(
+        self, conn: AsyncConnection, starmap_id: str, kind: str, source: str, body: str
+    ) -> None:
+        latest = (
+            await conn.execute(
+                select(func.max(R.n)).where(R.starmap_id == starmap_id, R.kind == kind)
+            )
+        ).scalar()
+        await conn.execute(
+            insert(ReportRevisionTable).values(
+                starmap_id=starmap_id,
+                kind=kind,
+                n=(latest or 0) + 1,
+                source=source,
+                body=body,
+                created_at=stamp(utcnow()),
+            )
+        )
+
+
+def pick_one(prefix: str, ids: list[str]) -> str:
+    """The single id matching a prefix, or a clear error."""
+    if not ids:
+        raise UnknownStarmap(
+            f"No starmap id starts with '{prefix}'. Run 'starmap-tui list' to see ids."
+        )
+    if len(ids) > 1:
+        shown = ", ".join(i[:12] for i in ids[:5])
+        raise AmbiguousStarmap(
+            f"'{prefix}' matches more than one starmap ({shown}…). Type more of the id."
+        )
+    return ids[0]
+
+
+def _ordered_stages(done: list[str]) -> list[str]:
+    order = [*STAGE_IDS, "dynamic"]
+    return [s for s in order if s in set(done)]
+
+
+def _headless(record: StarmapRecord) -> bool:
+    return bool(record.session_state.get("headless"))
+
+
+__all__ = ["Repository", "load_json", "pick_one"]
