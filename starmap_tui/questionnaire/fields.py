@@ -27,7 +27,9 @@ class Field:
 
     Only the attributes that fit ``type`` are meaningful; the rest keep their
     defaults. ``format`` names an extra text check: ``email``, ``url``,
-    ``phone`` or ``None``.
+    ``phone`` or ``None``. ``default`` may be a zero-argument callable when the
+    value depends on the moment it is applied (the machine's time zone); read
+    it through :meth:`resolved_default`.
     """
 
     id: str
@@ -49,6 +51,10 @@ class Field:
     step: float = 1
     unit: str = ""
 
+    def resolved_default(self) -> Any:
+        """The declared default, computed now when it is a callable."""
+        return self.default() if callable(self.default) else self.default
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of DOMAIN.md §2, without empty attributes."""
         data: dict[str, Any] = {
@@ -62,7 +68,12 @@ class Field:
             "placeholder": self.placeholder or None,
             "max_length": self.max_length,
             "options": list(self.options) or None,
-            "default": self.default,
+            "default": None if callable(self.default) else _plain(self.default),
+            "min_length": self.min_length,
+            "format": self.format,
+            "allow_custom": False if self.options and not self.allow_custom else None,
+            "min_date": self.min_date,
+            "max_date": self.max_date,
             "min": self.min,
             "max": self.max,
             "step": self.step if self.type in _NUMERIC else None,
@@ -73,6 +84,11 @@ class Field:
 
 
 _NUMERIC = {FieldType.SLIDER, FieldType.NUMBER}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready copy: tuples (multi-select defaults) become lists."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)
