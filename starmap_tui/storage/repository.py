@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -826,6 +827,28 @@ class Repository:
         log.info("job %s released on shutdown", job_id)
         return True
 
+    async def expire_dead_leases(self, hostname: str) -> int:
+        """Free at once the leases of this host's workers whose process died.
+
+        Without this a job killed with ``kill -9`` would wait for its lease to
+        run out before anyone could take it over.
+        """
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(J.id, J.lease_owner).where(J.status == "running")
+            )
+            dead = [job_id for job_id, owner in rows if _is_dead(owner, hostname)]
+        if not dead:
+            return 0
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(ReportJobTable)
+                .where(J.id.in_(dead), J.status == "running")
+                .values(lease_expires_at=stamp(utcnow() - timedelta(seconds=1)))
+            )
+        log.info("expired the leases of %d job(s) whose worker died", len(dead))
+        return len(dead)
+
     async def job_status(self, job_id: str) -> str | None:
         """The job's status, or None if it is gone."""
         async with self.db.read() as conn:
@@ -953,6 +976,23 @@ def pick_one(prefix: str, ids: list[str]) -> str:
 def _ordered_stages(done: list[str]) -> list[str]:
     order = [*STAGE_IDS, "dynamic"]
     return [s for s in order if s in set(done)]
+
+
+def _is_dead(owner: str | None, hostname: str) -> bool:
+    """Whether a lease owner ``host:pid:tag`` is a dead process on this host."""
+    host, _, rest = (owner or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != hostname or not pid_text.isdigit():
+        return False
+    if int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _headless(record: StarmapRecord) -> bool:

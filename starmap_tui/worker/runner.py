@@ -1,0 +1,360 @@
+"""The job runner: claims report jobs, runs them, settles their starmaps.
+
+Owned by the App (or by ``starmap-tui worker``), never by a screen. The
+protocol is DESIGN.md §3: atomic claim with a lease, heartbeat, one job per
+step, a finish that settles the starmap in the same transaction, retry with
+jittered backoff, permanent failure with a reason, cancel, recovery of expired
+leases, a crash-loop cap and a graceful quit. It knows nothing of Textual: the
+UI hears about changes through ``on_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from starmap_tui.storage.records import JobRecord, utcnow
+from starmap_tui.storage.repository import Repository
+from starmap_tui.worker.pipeline import OutputUnusable, build_request, run_step
+from starmap_tui.worker.providers.base import (
+    Provider,
+    ProviderError,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunnerEvent:
+    """Something happened to a job: claimed, progress, succeeded, failed, ..."""
+
+    kind: str
+    job_id: str
+    starmap_id: str
+    job_kind: str
+    percent: int = 0
+    phase: str = ""
+    eta_seconds: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """How the runner behaves; the defaults suit people, tests shrink them."""
+
+    concurrency: int = 2
+    lease_seconds: float = 30.0
+    heartbeat_seconds: float = 5.0
+    poll_seconds: float = 1.0
+    progress_interval: float = 0.25
+    grace_seconds: float = 3.0
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    job_deadline: float = 900.0
+    model: str = ""
+    temperature: float = 0.4
+    max_tokens: int = 8192
+
+
+def make_owner() -> str:
+    """A lease owner id naming this host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff_delay(
+    attempt: int, base: float, cap: float, retry_after: float | None
+) -> float:
+    """Jittered exponential backoff that never undercuts Retry-After."""
+    ceiling = min(cap, base * (2 ** max(attempt - 1, 0)))
+    delay = random.uniform(ceiling / 2, ceiling)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, cap * 4))
+    return delay
+
+
+class Runner:
+    """Runs report jobs from the store with a few concurrent slots."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        provider_factory: Callable[[], Provider],
+        settings: RunnerSettings | None = None,
+        *,
+        on_event: Callable[[RunnerEvent], None] | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.repo = repo
+        self.settings = settings or RunnerSettings()
+        self.owner = owner or make_owner()
+        self._provider_factory = provider_factory
+        self._provider: Provider | None = None
+        self._on_event = on_event
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._slots: list[asyncio.Task[None]] = []
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._shutdown_release: set[str] = set()
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover what dead workers left and start the slots."""
+        await self.repo.expire_dead_leases(socket.gethostname())
+        self._stopping = False
+        self._slots = [
+            asyncio.create_task(self._slot(), name=f"runner-slot-{n}")
+            for n in range(max(1, self.settings.concurrency))
+        ]
+        log.info("runner %s started with %d slot(s)", self.owner, len(self._slots))
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Let running jobs finish for a short grace, then give them back."""
+        self._stopping = True
+        self._wake.set()
+        grace = self.settings.grace_seconds if grace is None else grace
+        if self._running:
+            await asyncio.wait(list(self._running.values()), timeout=grace)
+        for job_id, task in list(self._running.items()):
+            self._shutdown_release.add(job_id)
+            task.cancel()
+        await asyncio.gather(*self._slots, return_exceptions=True)
+        self._slots = []
+        if self._provider is not None:
+            await self._provider.aclose()
+            self._provider = None
+        log.info("runner %s stopped", self.owner)
+
+    def wake(self) -> None:
+        """Look for work now (a job was just queued)."""
+        self._wake.set()
+
+    @property
+    def busy(self) -> bool:
+        """Whether any job is running in this process."""
+        return bool(self._running)
+
+    async def run_until_idle(self) -> None:
+        """Run until no job is queued or running (``worker --once``)."""
+        await self.start()
+        try:
+            while await self.repo.has_runnable_jobs():
+                self.wake()
+                await asyncio.sleep(self.settings.poll_seconds / 4)
+        finally:
+            await self.stop()
+
+    async def cancel_starmap(self, starmap_id: str) -> list[str]:
+        """Cancel a starmap's jobs, stopping any that run here at once."""
+        job_ids = await self.repo.cancel(starmap_id)
+        for job_id in job_ids:
+            task = self._running.get(job_id)
+            if task is not None:
+                task.cancel()
+        return job_ids
+
+    # -- the slots -------------------------------------------------------------
+
+    async def _slot(self) -> None:
+        while not self._stopping:
+            try:
+                job = await self._claim()
+            except Exception:
+                log.exception("claim failed; trying again shortly")
+                job = None
+            if job is None:
+                await self._idle()
+                continue
+            task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
+            self._running[job.id] = task
+            try:
+                # A job task cancelled before its first step never reaches its
+                # own handler; its lease then expires and it is recovered.
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            finally:
+                self._running.pop(job.id, None)
+
+    async def _claim(self) -> JobRecord | None:
+        provider = self._get_provider()
+        job = await self.repo.claim(
+            self.owner,
+            self.settings.lease_seconds,
+            provider=provider.name,
+            model=provider.model,
+        )
+        if job is not None:
+            self.notify(job, "claimed", phase="Starting")
+        return job
+
+    async def _idle(self) -> None:
+        timeout = self.settings.poll_seconds
+        due = await self.repo.next_due()
+        if due is not None:
+            timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.01))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    def _get_provider(self) -> Provider:
+        if self._provider is None:
+            self._provider = self._provider_factory()
+        return self._provider
+
+    # -- one job -----------------------------------------------------------------
+
+    async def _execute(self, job: JobRecord) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(job, asyncio.current_task()))
+        try:
+            await self._generate(job)
+        except asyncio.CancelledError:
+            await self._after_cancel(job)
+        except TransientError as exc:
+            await self._retry_or_fail(job, exc)
+        except ProviderError as exc:
+            raw = exc.raw_output if isinstance(exc, OutputUnusable) else None
+            await self._fail(job, exc.message, raw)
+        except Exception as exc:
+            log.exception("job %s hit an unexpected error", job.id)
+            await self._fail(job, f"Internal error: {exc!r}. See the log file.")
+        finally:
+            heartbeat.cancel()
+
+    async def _generate(self, job: JobRecord) -> None:
+        record = await self.repo.get_starmap(job.starmap_id)
+        if record is None:
+            return
+        settings = self.settings
+        request = build_request(
+            record,
+            job.kind,
+            model=settings.model,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            extra_context=str(job.params.get("extra_context", "")),
+        )
+        reporter = _ProgressWriter(self, job)
+        try:
+            async with asyncio.timeout(settings.job_deadline):
+                step = await run_step(
+                    self._get_provider(), record, request, reporter.report
+                )
+        except TimeoutError as exc:
+            raise TransientError(
+                f"The step took longer than {settings.job_deadline:.0f} s."
+            ) from exc
+        finally:
+            await reporter.flush()
+        done = await self.repo.complete_job(
+            job.id,
+            self.owner,
+            result=step.result,
+            markdown=step.markdown,
+            prompt=step.prompt,
+            raw_output=step.raw_output,
+        )
+        if done:
+            self.notify(job, "succeeded", percent=100, phase="Done")
+
+    async def _heartbeat(self, job: JobRecord, worker: asyncio.Task | None) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            try:
+                mine = await self.repo.heartbeat(
+                    job.id, self.owner, self.settings.lease_seconds
+                )
+            except Exception:
+                log.exception("heartbeat for job %s failed", job.id)
+                continue
+            if not mine and worker is not None:
+                log.info("job %s is no longer ours (cancelled or lost)", job.id)
+                worker.cancel()
+                return
+
+    async def _after_cancel(self, job: JobRecord) -> None:
+        if job.id in self._shutdown_release:
+            self._shutdown_release.discard(job.id)
+            await self.repo.release_job(job.id, self.owner)
+            self.notify(job, "released", phase="Waiting for a worker")
+        else:
+            self.notify(job, "cancelled", phase="Cancelled")
+
+    async def _retry_or_fail(self, job: JobRecord, exc: TransientError) -> None:
+        if job.attempt >= job.max_attempts:
+            await self._fail(
+                job, f"Gave up after {job.attempt} attempts: {exc.message}"
+            )
+            return
+        delay = backoff_delay(
+            job.attempt,
+            self.settings.backoff_base,
+            self.settings.backoff_cap,
+            exc.retry_after,
+        )
+        when = utcnow() + timedelta(seconds=delay)
+        reason = f"{exc.message} Retrying in {delay:.0f} s."
+        if await self.repo.reschedule_job(job.id, self.owner, reason, when):
+            self.notify(job, "retrying", phase="Waiting to retry", error=reason)
+
+    async def _fail(self, job: JobRecord, reason: str, raw: str | None = None) -> None:
+        if await self.repo.fail_job(job.id, self.owner, reason, raw_output=raw):
+            self.notify(job, "failed", phase="Failed", error=reason)
+
+    def notify(self, job: JobRecord, kind: str, **fields: object) -> None:
+        """Tell the listener (the App, the CLI) what happened to a job."""
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(
+                RunnerEvent(kind, job.id, job.starmap_id, job.kind, **fields)
+            )  # type: ignore[arg-type]
+        except Exception:
+            log.exception("runner event handler failed")
+
+
+class _ProgressWriter:
+    """Throttles progress writes to a few a second and tells listeners."""
+
+    def __init__(self, runner: Runner, job: JobRecord) -> None:
+        self.runner = runner
+        self.job = job
+        self.last_write = 0.0
+        self.pending: tuple[int, str, float | None] | None = None
+        self.writing: asyncio.Task[None] | None = None
+
+    def report(self, percent: int, phase: str, eta: float | None) -> None:
+        """Called by the pipeline for every chunk; writes at most a few a second."""
+        self.pending = (percent, phase, eta)
+        now = time.monotonic()
+        idle = self.writing is None or self.writing.done()
+        if idle and now - self.last_write >= self.runner.settings.progress_interval:
+            self.last_write = now
+            self.writing = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        if self.pending is None:
+            return
+        percent, phase, eta = self.pending
+        self.pending = None
+        await self.runner.repo.record_progress(
+            self.job.id, self.runner.owner, percent, phase, eta
+        )
+        self.runner.notify(
+            self.job, "progress", percent=percent, phase=phase, eta_seconds=eta
+        )
+
+    async def flush(self) -> None:
+        """Wait for the last write so it cannot land after the finish."""
+        if self.writing is not None:
+            with contextlib.suppress(Exception):
+                await self.writing
