@@ -1,0 +1,219 @@
+"""StarmapApp: owns the store, the runner and the screens.
+
+The runner lives here, not on a screen, because Textual cancels a screen's
+workers when the screen is popped; generation must go on whatever is shown.
+The first dashboard paints from a light, standard-library read; the ORM and
+the runner start after the first frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+
+from starmap_tui.config import Settings
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from starmap_tui.storage.records import StarmapRecord
+    from starmap_tui.storage.repository import Repository
+    from starmap_tui.worker.runner import Runner, RunnerEvent, RunnerSettings
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 1.0
+
+
+class StoreChanged(Message, bubble=False):
+    """Sent to every screen when jobs or starmaps may have changed.
+
+    ``event`` is the runner's event when this process caused the change; it is
+    None for the periodic re-read that picks up other processes' work.
+    """
+
+    def __init__(self, event: RunnerEvent | None = None) -> None:
+        super().__init__()
+        self.event = event
+
+
+class StarmapApp(App[None]):
+    """The starmap-tui terminal app."""
+
+    TITLE = "starmap-tui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("f1", "help", "Help", id="help"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        db_path: Path,
+        *,
+        resume_id: str | None = None,
+        runner_settings: RunnerSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.db_path = db_path
+        self.resume_id = resume_id
+        self.repo: Repository | None = None
+        self.runner: Runner | None = None
+        self.store_error: str | None = None
+        self._runner_settings = runner_settings
+        self._store_ready = asyncio.Event()
+
+    # -- start-up -------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Paint the dashboard now; open the store after the first frame."""
+        from starmap_tui.screens.dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen())
+        self.call_after_refresh(self._start_core)
+
+    async def _start_core(self) -> None:
+        from starmap_tui.storage.errors import StoreError
+        from starmap_tui.storage.repository import Repository
+
+        try:
+            self.repo = await Repository.open(self.db_path)
+        except StoreError as exc:
+            self.store_error = str(exc)
+            self.notify(
+                str(exc), title="Cannot open the store", severity="error", timeout=30
+            )
+            return
+        self.runner = self._make_runner(self.repo)
+        await self.runner.start()
+        self._store_ready.set()
+        self.set_interval(REFRESH_SECONDS, self._refresh_screens)
+        self._refresh_screens()
+        if self.resume_id:
+            await self.open_starmap(self.resume_id, resumed=True)
+
+    def _make_runner(self, repo: Repository) -> Runner:
+        from starmap_tui.worker.providers.registry import make_provider
+        from starmap_tui.worker.runner import Runner, RunnerSettings
+
+        settings = self._runner_settings or RunnerSettings(
+            concurrency=self.settings.concurrency,
+            job_deadline=self.settings.job_deadline,
+            model=self.settings.model,
+            temperature=self.settings.temperature,
+            max_tokens=self.settings.max_tokens,
+        )
+        return Runner(
+            repo,
+            lambda: make_provider(self.settings),
+            settings,
+            on_event=self._on_runner_event,
+        )
+
+    async def store(self) -> Repository:
+        """The repository, once it is open (waits during start-up)."""
+        await self._store_ready.wait()
+        assert self.repo is not None
+        return self.repo
+
+    @property
+    def store_ready(self) -> bool:
+        """Whether the repository and runner are up."""
+        return self._store_ready.is_set()
+
+    # -- runner events -----------------------------------------------------------
+
+    def _on_runner_event(self, event: RunnerEvent) -> None:
+        self._broadcast(event)
+
+    def _refresh_screens(self) -> None:
+        self._broadcast(None)
+
+    def _broadcast(self, event: RunnerEvent | None) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(StoreChanged(event))
+
+    def jobs_changed(self) -> None:
+        """A screen queued work: wake the runner and refresh every screen."""
+        if self.runner is not None:
+            self.runner.wake()
+        self._refresh_screens()
+
+    # -- navigation ---------------------------------------------------------------
+
+    async def open_starmap(self, starmap_id: str, *, resumed: bool = False) -> None:
+        """Show a starmap where it belongs for its status.
+
+        A draft opens at its first incomplete step, a queued or running one on
+        its progress, a completed one on its report, a failed one on the reason
+        with Retry. Opening never changes the starmap's status.
+        """
+        repo = await self.store()
+        record = await repo.get_starmap(starmap_id)
+        if record is None:
+            self.notify(f"No starmap with id {starmap_id}.", severity="error")
+            return
+        if resumed:
+            await repo.log_activity(record.id, "resumed", record.status)
+        self.push_screen(self._screen_for(record))
+
+    def _screen_for(self, record: StarmapRecord) -> Screen[None]:
+        from starmap_tui.screens.report import ReportScreen
+        from starmap_tui.screens.wizard import WizardScreen
+
+        if record.status == "completed" or (
+            record.final_report and record.status not in ("queued", "processing")
+        ):
+            return ReportScreen(record.id)
+        generating_final = record.report_job_kind == "final"
+        if record.status in ("queued", "processing") and generating_final:
+            return ReportScreen(record.id)
+        return WizardScreen(record.id, step=resume_step(record))
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the keys that work here, read from the live bindings."""
+        from starmap_tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        """Save what is unsaved, give running jobs back, and leave."""
+        for screen in reversed(self.screen_stack):
+            flush = getattr(screen, "flush_unsaved", None)
+            if flush is not None:
+                try:
+                    await flush()
+                except Exception:
+                    log.exception("saving before quit failed")
+        if self.runner is not None:
+            await self.runner.stop()
+        if self.repo is not None:
+            await self.repo.close()
+        self.exit()
+
+
+def resume_step(record: StarmapRecord) -> str:
+    """The wizard step a starmap should open at."""
+    from starmap_tui.questionnaire.stages import STEP_ORDER
+
+    if record.status == "failed" or record.status == "cancelled":
+        return record.current_step if record.current_step in STEP_ORDER else "stage3"
+    for step in ("experience", "stage1", "stage2", "stage3"):
+        if step not in record.completed_stages:
+            return step
+    if record.dynamic_questions and "dynamic" not in record.completed_stages:
+        return "dynamic"
+    if record.report_job_kind in ("questions", "preliminary"):
+        return "dynamic"
+    return "report" if record.report else "dynamic"
