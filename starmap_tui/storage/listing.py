@@ -7,11 +7,12 @@ open the file read-only and never write. Filters are bound parameters.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 
 from starmap_tui.storage.convert import ROW_COLUMNS, starmap_row
+from starmap_tui.storage.errors import AmbiguousStarmap, UnknownStarmap
 from starmap_tui.storage.migrations import SCHEMA_VERSION
 from starmap_tui.storage.records import IN_PROGRESS, StarmapRow, Stats
 
@@ -43,6 +44,22 @@ def _where(statuses: Sequence[str], search: str) -> tuple[str, list[object]]:
         clauses.append("title LIKE ? ESCAPE '\\'")
         params.append("%" + escaped.replace("_", "\\_") + "%")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def iter_rows(
+    conn: sqlite3.Connection,
+    statuses: Sequence[str] = (),
+    search: str = "",
+    limit: int | None = None,
+) -> Iterator[StarmapRow]:
+    """Every matching starmap, streamed from the cursor (for ``list``)."""
+    where, params = _where(statuses, search)
+    sql = f"SELECT {ROW_COLUMNS} FROM starmap{where} ORDER BY updated_at DESC, id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    for row in conn.execute(sql, params):
+        yield starmap_row(row)
 
 
 def select_rows(
@@ -102,6 +119,32 @@ def select_stats(conn: sqlite3.Connection) -> Stats:
     )
 
 
+def matching_ids(conn: sqlite3.Connection, prefix: str) -> list[str]:
+    """Up to six starmap ids that start with ``prefix``."""
+    low = prefix.strip().lower()
+    rows = conn.execute(
+        "SELECT id FROM starmap WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
+        (low, low + "\uffff"),
+    )
+    return [row[0] for row in rows]
+
+
+def pick_one(prefix: str, ids: list[str]) -> str:
+    """The single id matching a prefix, or a clear error."""
+    if not prefix.strip():
+        raise UnknownStarmap("Give a starmap id (or the start of one).")
+    if not ids:
+        raise UnknownStarmap(
+            f"No starmap id starts with '{prefix}'. Run 'starmap-tui list' to see ids."
+        )
+    if len(ids) > 1:
+        shown = ", ".join(i[:13] for i in ids[:5])
+        raise AmbiguousStarmap(
+            f"'{prefix}' matches more than one starmap ({shown}). Type more of the id."
+        )
+    return ids[0]
+
+
 def connect_readonly(path: Path) -> sqlite3.Connection | None:
     """A read-only connection to an up-to-date store; None if it can't serve.
 
@@ -152,6 +195,16 @@ class LightReader:
     def stats(self) -> Stats:
         """The dashboard's counters."""
         return select_stats(self._conn)
+
+    def iter_rows(
+        self, statuses: Sequence[str] = (), search: str = "", limit: int | None = None
+    ) -> Iterator[StarmapRow]:
+        """Every matching starmap, streamed."""
+        return iter_rows(self._conn, statuses, search, limit)
+
+    def resolve_id(self, prefix: str) -> str:
+        """The full id of the one starmap whose id starts with ``prefix``."""
+        return pick_one(prefix, matching_ids(self._conn, prefix))
 
     def close(self) -> None:
         """Close the connection."""

@@ -28,7 +28,7 @@ from starmap_tui.storage.convert import (
     starmap_from_row,
 )
 from starmap_tui.storage.database import Database
-from starmap_tui.storage.errors import AmbiguousStarmap, UnknownStarmap
+from starmap_tui.storage.errors import UnknownStarmap
 from starmap_tui.storage.records import (
     ACTIVE_JOB_STATUSES,
     STAGE_IDS,
@@ -129,17 +129,16 @@ class Repository:
 
     async def resolve_id(self, prefix: str) -> str:
         """The full id of the one starmap whose id starts with ``prefix``."""
-        prefix = prefix.strip().lower()
-        if not prefix:
-            raise UnknownStarmap("Give a starmap id (or the start of one).")
-        pattern = prefix.replace("%", "").replace("_", "") + "%"
+        low = prefix.strip().lower()
+        query = (
+            select(S.id)
+            .where(S.id >= low, S.id < low + "\uffff")
+            .order_by(S.id)
+            .limit(6)
+        )
         async with self.db.read() as conn:
-            ids = (
-                (await conn.execute(select(S.id).where(S.id.like(pattern)).limit(6)))
-                .scalars()
-                .all()
-            )
-        return pick_one(prefix, list(ids))
+            ids = (await conn.execute(query)).scalars().all()
+        return listing.pick_one(prefix, list(ids))
 
     async def save_stage(
         self,
@@ -959,20 +958,6 @@ class Repository:
         )
 
 
-def pick_one(prefix: str, ids: list[str]) -> str:
-    """The single id matching a prefix, or a clear error."""
-    if not ids:
-        raise UnknownStarmap(
-            f"No starmap id starts with '{prefix}'. Run 'starmap-tui list' to see ids."
-        )
-    if len(ids) > 1:
-        shown = ", ".join(i[:12] for i in ids[:5])
-        raise AmbiguousStarmap(
-            f"'{prefix}' matches more than one starmap ({shown}…). Type more of the id."
-        )
-    return ids[0]
-
-
 def _ordered_stages(done: list[str]) -> list[str]:
     order = [*STAGE_IDS, "dynamic"]
     return [s for s in order if s in set(done)]
@@ -999,4 +984,4 @@ def _headless(record: StarmapRecord) -> bool:
     return bool(record.session_state.get("headless"))
 
 
-__all__ = ["Repository", "load_json", "pick_one"]
+__all__ = ["Repository", "load_json"]

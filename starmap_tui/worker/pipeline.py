@@ -100,6 +100,8 @@ async def run_step(
     record: StarmapRecord,
     request: GenerationRequest,
     on_progress: ProgressCallback,
+    *,
+    source: str = "",
 ) -> StepResult:
     """Generate, check and render one step, repairing bad output a few times."""
     progress = Progress(EXPECTED_CHARS[request.kind], on_progress, time.monotonic())
@@ -111,7 +113,7 @@ async def run_step(
             request.prompt = f"{base_prompt}\n\n{repair_hint(problem)}"
         raw = await _stream_with_room(provider, request, progress, attempt)
         try:
-            result, markdown = interpret(record, request.kind, raw)
+            result, markdown = interpret(record, request.kind, raw, source)
         except (ExtractionError, QuestionsInvalid, ReportInvalid) as exc:
             problem = describe(exc)
             continue
@@ -160,13 +162,23 @@ async def _collect(
 
 
 def interpret(
-    record: StarmapRecord, kind: str, raw: str
+    record: StarmapRecord, kind: str, raw: str, source: str = ""
 ) -> tuple[dict[str, Any], str | None]:
-    """Extract, validate and (for reports) render a model's answer."""
+    """Extract, validate and (for reports) render a model's answer.
+
+    ``source`` names the provider and model; it becomes the report's
+    provenance line unless the generator named itself.
+    """
     data = extract_json(raw)
     if kind == "questions":
         return normalise_questions(data).to_dict(), None
     report = validate_report(data)
+    if report.is_empty():
+        raise ReportInvalid(
+            "the report is empty", ["the answer held no report sections at all"]
+        )
+    if not report.generated_by and source:
+        report.generated_by = source
     markdown = render_markdown(
         report,
         title=record.title,

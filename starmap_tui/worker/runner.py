@@ -246,8 +246,13 @@ class Runner:
         reporter = _ProgressWriter(self, job)
         try:
             async with asyncio.timeout(settings.job_deadline):
+                provider = self._get_provider()
                 step = await run_step(
-                    self._get_provider(), record, request, reporter.report
+                    provider,
+                    record,
+                    request,
+                    reporter.report,
+                    source=f"{provider.name}:{provider.model}",
                 )
         except TimeoutError as exc:
             raise TransientError(
