@@ -1,0 +1,178 @@
+"""Conclusions drawn from the static answers, shared by questions and reports."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from starmap_tui.worker.offline import vocab
+from starmap_tui.worker.offline.facts import Facts
+from starmap_tui.worker.offline.text import human_list, uniq
+
+_SEGMENT_SPLIT = re.compile(r"[;,\n]+|\band\b|\bplus\b", re.IGNORECASE)
+_LEADING_NUMBER = re.compile(r"^\s*(?:about|around|approx\.?|~)?\s*(\d[\d,]*)")
+
+
+@dataclass(frozen=True)
+class Modality:
+    """One way to deliver the learning, why it fits, and its rank (1 = first)."""
+
+    name: str
+    reason: str
+    priority: int
+    option: str
+
+
+def segments(facts: Facts) -> list[str]:
+    """Learner groups named in the target audience answer, at most four."""
+    text = facts.text("target_audience")
+    pieces = [" ".join(p.split()) for p in _SEGMENT_SPLIT.split(text)]
+    found = [
+        p
+        for p in pieces
+        if p
+        and len(p.split()) <= 8
+        and (_LEADING_NUMBER.match(p) or vocab.ROLE.search(p))
+    ]
+    if not found and text:
+        found = [" ".join(text.split()[:8])]
+    return uniq(found)[:4]
+
+
+def learner_count(facts: Facts) -> int | None:
+    """Learners counted from the numbers leading each audience segment."""
+    numbers = [_LEADING_NUMBER.match(s) for s in segments(facts)]
+    counts = [int(m.group(1).replace(",", "")) for m in numbers if m]
+    return sum(counts) or None
+
+
+def distributed(facts: Facts) -> bool:
+    """True when the audience works in several places or remotely."""
+    return facts.mentions(vocab.DISTRIBUTED)
+
+
+def candidate_competencies(facts: Facts) -> list[str]:
+    """Competencies suggested by compliance, objectives and industry, in order."""
+    found = [f"{name} obligations" for name in facts.compliance[:2]]
+    found += [c for pattern, c in vocab.KEYWORD_COMPETENCIES if facts.mentions(pattern)]
+    industry = facts.text("org_industry")
+    found += vocab.INDUSTRY_COMPETENCIES.get(industry, vocab.GENERIC_COMPETENCIES)
+    return uniq(found)[:6]
+
+
+def is_regulatory(competency: str, facts: Facts) -> bool:
+    """True for safety or regulatory competencies, which come first."""
+    named = any(name.casefold() in competency.casefold() for name in facts.compliance)
+    return named or vocab.REGULATORY_WORDS.search(competency) is not None
+
+
+def modalities(facts: Facts) -> list[Modality]:
+    """Delivery modalities that the devices, platforms and audience allow."""
+    found = [
+        *_remote_modalities(facts),
+        *_device_modalities(facts),
+        *_room_modalities(facts),
+        Modality(
+            "On-the-job coaching with job aids",
+            "Ties practice to daily work and needs no extra technology.",
+            3,
+            "On-the-job coaching",
+        ),
+    ]
+    unique = _first_of_each([*found, _WORKSHOP_FALLBACK, _BUDDY_FALLBACK])
+    return sorted(unique[: max(3, len(found))], key=lambda m: m.priority)
+
+
+_WORKSHOP_FALLBACK = Modality(
+    "In-person workshops",
+    "Short face-to-face sessions suit practice that needs feedback from a person.",
+    3,
+    "In-person workshops",
+)
+
+
+_BUDDY_FALLBACK = Modality(
+    "Peer mentoring",
+    "Pairs learners with experienced colleagues; needs no devices or budget.",
+    3,
+    "Buddy or peer mentoring",
+)
+
+
+def _first_of_each(found: list[Modality]) -> list[Modality]:
+    seen: set[str] = set()
+    out = []
+    for modality in found:
+        if modality.name not in seen:
+            seen.add(modality.name)
+            out.append(modality)
+    return out
+
+
+def _remote_modalities(facts: Facts) -> list[Modality]:
+    tools = facts.video_tools()
+    found = []
+    if tools:
+        why = "Staff are distributed and" if distributed(facts) else "The team"
+        found.append(
+            Modality(
+                "Virtual instructor-led training",
+                f"{why} already use {human_list(tools, 'or')} for live sessions.",
+                1 if distributed(facts) else 2,
+                f"Live online sessions ({tools[0]})",
+            )
+        )
+    lms = facts.lms()
+    if lms:
+        tracked = " and records completions for audits" if facts.compliance else ""
+        found.append(
+            Modality(
+                "Self-paced e-learning",
+                f"{lms[0]} can host modules learners take at their own pace{tracked}.",
+                2 if tools else 1,
+                f"Self-paced modules in {lms[0]}",
+            )
+        )
+    return found
+
+
+def _device_modalities(facts: Facts) -> list[Modality]:
+    found = []
+    if facts.has_hardware("Smartphones", "Tablets"):
+        busy = facts.mentions(vocab.SHIFTS)
+        found.append(
+            Modality(
+                "Mobile microlearning",
+                "Learners carry smartphones; five-minute lessons fit between tasks"
+                + (" and shifts." if busy else "."),
+                1 if busy or not facts.software else 2,
+                "Short lessons on phones",
+            )
+        )
+    if facts.has_hardware("VR headsets"):
+        found.append(
+            Modality(
+                "VR simulation",
+                "VR headsets are on hand for safe, repeated practice of risky tasks.",
+                3,
+                "VR practice scenarios",
+            )
+        )
+    return found
+
+
+def _room_modalities(facts: Facts) -> list[Modality]:
+    no_devices = not facts.hardware or facts.has_hardware("Limited/None")
+    room = facts.has_hardware("Training room AV equipment", "Smart boards")
+    if not (no_devices or room):
+        return []
+    reason = (
+        "Few or no devices are available, so learning happens face to face."
+        if no_devices
+        else "Training room equipment is available for hands-on sessions."
+    )
+    return [
+        Modality(
+            "In-person workshops", reason, 1 if no_devices else 2, "In-person workshops"
+        )
+    ]

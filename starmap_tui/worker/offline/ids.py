@@ -1,0 +1,21 @@
+"""Stable ids of the offline question bank; the final report reads answers by them."""
+
+from __future__ import annotations
+
+DELIVERY = "preferred_delivery"
+AUDIENCE = "priority_audiences"
+COMPETENCIES = "priority_competencies"
+CONTENT = "must_cover_content"
+COMPLIANCE = "compliance_obligations"
+VR_PILOT = "vr_in_pilot"
+TRAINING_LEVER = "training_right_lever"
+EVIDENCE = "gap_evidence"
+SKILL_LEVEL = "current_skill_level"
+SPONSOR = "sponsor_group"
+BASELINE = "objective_baseline"
+COST_OF_INACTION = "cost_of_inaction"
+HOURS = "weekly_learning_hours"
+FIRST_COHORT = "first_cohort_date"
+ACCESSIBILITY = "accessibility_needs"
+MAIN_RISK = "main_risk"
+MANAGER_SUPPORT = "manager_coaching_time"

@@ -1,0 +1,91 @@
+"""Success metrics read from the objectives, evaluation and the business case."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from starmap_tui.worker.offline.facts import Facts, amounts
+from starmap_tui.worker.offline.text import clauses, clip
+
+_NUM = r"\$?\d[\d,]*(?:\.\d+)?\s*(?:%|percent|k\b)?"
+_FROM_TO = re.compile(
+    rf"\bfrom\s+({_NUM})\s*((?:(?!to\b)[a-z]+\s*){{0,3}})\s*to\s+({_NUM})([^,;]*)", re.I
+)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", re.I)
+_COUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([a-z]+)?", re.I)
+_DOWN = re.compile(
+    r"\b(?:cut|reduc|lower|decreas|shorten|fewer|less|drop|halv|minimi)", re.I
+)
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_WHEN = re.compile(
+    rf"\b(?:by|within|in|before)\s+(q[1-4]\s*\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|\d+\s+(?:weeks?|months?|days?|years?)|(?:{_MONTHS})[a-z]*\s+\d{{4}}"
+    rf"|(?:the\s+)?end of\s+(?:the\s+)?(?:year|quarter|q[1-4]|\d{{4}}))",
+    re.I,
+)
+
+
+@dataclass
+class Metric:
+    """One success metric; empty baseline or target means not yet known."""
+
+    metric: str
+    baseline: str
+    target: str
+    timeframe: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The report shape of DOMAIN.md §3."""
+        return {
+            "metric": self.metric,
+            "baseline": self.baseline,
+            "target": self.target,
+            "timeframe": self.timeframe,
+        }
+
+
+def _from_to(clause: str) -> tuple[str, str] | None:
+    match = _FROM_TO.search(clause)
+    if not match:
+        return None
+    base, base_unit, goal, rest = (g.strip() for g in match.groups())
+    unit = " ".join(_WHEN.sub("", rest).split()[:3]) or base_unit
+    return f"{base} {base_unit or unit}".strip(), f"{goal} {unit}".strip()
+
+
+def _target(clause: str) -> str:
+    percent = _PERCENT.search(clause)
+    sign = "-" if _DOWN.search(clause) else "+"
+    if percent:
+        return f"{sign}{percent.group(1)}% against baseline"
+    count = _COUNT.search(_WHEN.sub("", clause))
+    if count:
+        return " ".join(part for part in count.groups() if part)
+    return ""
+
+
+def _timeframe(clause: str, facts: Facts) -> str:
+    match = _WHEN.search(clause)
+    if match:
+        return match.group(1)
+    return f"by {facts.timeline.end.isoformat()}" if facts.timeline else ""
+
+
+def parse_metrics(facts: Facts) -> list[Metric]:
+    """One metric per objective clause, with the numbers the clause states."""
+    metrics = []
+    for clause in clauses(facts.text("project_objectives"))[:5]:
+        pair = _from_to(clause)
+        baseline, target = pair if pair else ("", _target(clause))
+        metrics.append(
+            Metric(clip(clause, 25), baseline, target, _timeframe(clause, facts))
+        )
+    return metrics
+
+
+def cost_figure(text: str) -> int | None:
+    """The largest dollar amount in ``text``, if any is written with $ or k/M."""
+    marked = re.findall(r"\$\s*\d[\d,.]*\s*[kKmM]?|\d[\d,.]*\s*[kKmM]\b", text)
+    found = [a for m in marked for a in amounts(m)]
+    return max(found) if found else None

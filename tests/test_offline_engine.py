@@ -1,0 +1,593 @@
+"""The offline engine: questions and reports built by rules from the answers."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from starmap_tui.questionnaire.normalise import normalise_questions
+from starmap_tui.report.model import validate_report
+from starmap_tui.worker.offline import generate
+from starmap_tui.worker.offline.facts import read_budget, read_facts
+from starmap_tui.worker.offline.plan import BudgetLine, budget_items, phases
+from starmap_tui.worker.providers.base import GenerationRequest, PermanentError
+from starmap_tui.worker.providers.offline import CHUNK_CHARS, OfflineProvider
+
+BUDGET_OPTIONS = (
+    "< $10,000",
+    "$10,000 - $50,000",
+    "$50,000 - $100,000",
+    "$100,000 - $250,000",
+    "$250,000 - $500,000",
+    "$500,000 - $1M",
+    "> $1M",
+)
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+CORE_IDS = {
+    "preferred_delivery",
+    "priority_audiences",
+    "priority_competencies",
+    "must_cover_content",
+}
+
+
+def clinic() -> dict[str, Any]:
+    """A small clinic: HIPAA, under $10,000, six weeks, smartphones only."""
+    return {
+        "title": "Front-desk privacy refresh",
+        "experience_level": "Intermediate (some projects, want structure)",
+        "today": "2025-01-06",
+        "answers": {
+            "requester_name": "Ana Ruiz",
+            "requester_role": "Practice manager",
+            "requester_department": "Operations",
+            "requester_email": "ana@harbor.example",
+            "org_name": "Harbor Family Clinic",
+            "org_industry": "Healthcare",
+            "org_size": "1-50 employees",
+            "org_headquarters": "Portland, OR",
+            "org_compliance": ["HIPAA"],
+            "org_stakeholders": ["C-Suite", "Department Heads"],
+            "project_objectives": "cut patient privacy incidents from 6 to 1 per "
+            "quarter; raise check-in accuracy 15%",
+            "project_constraints": "staff work shifts; no time away from patients",
+            "target_audience": "12 front-desk staff; 20 nurses across 2 clinics",
+            "project_timeline": {"start": "2025-02-03", "end": "2025-03-16"},
+            "project_budget_range": "< $10,000",
+            "available_hardware": ["Smartphones"],
+            "available_software": ["None"],
+        },
+    }
+
+
+def tech_firm() -> dict[str, Any]:
+    """A large tech firm: GDPR, $100k-$250k, nine months, LMS, Zoom and VR."""
+    return {
+        "title": "Sales enablement 2025",
+        "experience_level": "Expert (seasoned practitioner)",
+        "today": "2025-01-06",
+        "answers": {
+            "requester_name": "Sam Lee",
+            "requester_role": "Head of enablement",
+            "requester_department": "Sales",
+            "requester_email": "sam@nimbus.example",
+            "org_name": "Nimbus Systems",
+            "org_industry": "Technology",
+            "org_size": "5001-10000 employees",
+            "org_headquarters": "Dublin, Ireland",
+            "org_compliance": ["GDPR", "SOC 2"],
+            "org_stakeholders": ["C-Suite", "HR Leadership", "Department Heads"],
+            "project_objectives": "raise sales win rate 20%; cut onboarding from "
+            "12 to 8 weeks",
+            "project_constraints": "remote staff in 14 countries; CRM process is "
+            "unclear",
+            "target_audience": "300 account executives; 60 sales managers",
+            "project_timeline": {"start": "2025-03-03", "end": "2025-11-28"},
+            "project_budget_range": "$100,000 - $250,000",
+            "available_hardware": ["Laptops", "VR headsets"],
+            "available_software": ["LMS", "Zoom", "Slack"],
+            "subject_matter_experts": "Top-quartile account executives",
+        },
+    }
+
+
+def novice_tbd() -> dict[str, Any]:
+    """A novice with an undecided budget and no devices listed."""
+    return {
+        "title": "Volunteer onboarding",
+        "experience_level": "Novice (new to needs analysis)",
+        "today": "2025-01-06",
+        "answers": {
+            "requester_name": "Jo Park",
+            "requester_role": "Coordinator",
+            "requester_department": "Other",
+            "org_name": "Riverside Food Bank",
+            "org_industry": "Non-profit",
+            "org_size": "51-200 employees",
+            "org_headquarters": "Leeds, UK",
+            "org_compliance": ["None"],
+            "org_stakeholders": ["Board of Directors", "External Partners"],
+            "project_objectives": "Help new volunteers work confidently and safely",
+            "project_constraints": "no budget agreed yet",
+            "target_audience": "about 80 weekend volunteers",
+            "project_timeline": {"start": "2025-04-01", "end": "2025-09-30"},
+            "project_budget_range": "To be determined",
+            "available_hardware": ["Limited/None"],
+        },
+    }
+
+
+SCENARIOS = {"clinic": clinic, "tech_firm": tech_firm, "novice_tbd": novice_tbd}
+
+
+async def run(kind: str, context: Any) -> tuple[str, list[str]]:
+    """Drive the provider as the runner does; return the text and its chunks."""
+    provider = OfflineProvider()
+    request = GenerationRequest(kind=kind, system="", prompt="", context=context)
+    chunks = [chunk async for chunk in provider.stream(request)]
+    await provider.aclose()
+    return "".join(chunks), chunks
+
+
+async def questions_for(context: Any) -> list[dict[str, Any]]:
+    """The deep-dive questions the engine builds for ``context``."""
+    text, _ = await run("questions", context)
+    return json.loads(text)["questions"]
+
+
+async def report_for(kind: str, context: Any) -> dict[str, Any]:
+    """A report that also passes the project's report validation."""
+    text, _ = await run(kind, context)
+    data = json.loads(text)
+    validate_report(data)
+    return data
+
+
+def walk(value: Any) -> list[Any]:
+    """Every list and string inside ``value``."""
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in walk(v)]
+    if isinstance(value, list):
+        return [value, *(x for v in value for x in walk(v))]
+    return [value] if isinstance(value, str) else []
+
+
+def weeks_between(start: str, end: str) -> float:
+    """The timeline's length in weeks, both days counted."""
+    days = (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
+    return days / 7
+
+
+# Questions -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_questions_follow_the_contract(name: str) -> None:
+    questions = await questions_for(SCENARIOS[name]())
+
+    ids = [q["id"] for q in questions]
+    assert 6 <= len(questions) <= 9
+    assert len(set(ids)) == len(ids)
+    assert all(SNAKE.match(i) for i in ids)
+    assert set(ids) >= CORE_IDS
+    assert len({q["type"] for q in questions}) >= 4
+    assert all(len(q["label"].split()) <= 14 for q in questions)
+    assert all(len(q["help"].split()) <= 20 for q in questions)
+    assert all(q.get("options") for q in questions if "select" in q["type"])
+    assert len(normalise_questions({"questions": questions}).fields) == len(questions)
+
+
+async def test_no_vr_question_without_headsets() -> None:
+    for context in (clinic(), novice_tbd()):
+        questions = await questions_for(context)
+        text = json.dumps(questions)
+        assert "vr_in_pilot" not in text and "VR" not in text
+
+    firm = await questions_for(tech_firm())
+    assert "vr_in_pilot" in [q["id"] for q in firm]
+
+
+async def test_compliance_question_names_the_rules() -> None:
+    clinic_qs = {q["id"]: q for q in await questions_for(clinic())}
+    firm_qs = {q["id"]: q for q in await questions_for(tech_firm())}
+    novice_qs = {q["id"]: q for q in await questions_for(novice_tbd())}
+
+    assert "HIPAA" in clinic_qs["compliance_obligations"]["label"]
+    assert "GDPR" in firm_qs["compliance_obligations"]["label"]
+    assert "SOC 2" in firm_qs["compliance_obligations"]["label"]
+    assert "compliance_obligations" not in novice_qs
+
+
+async def test_delivery_options_fit_devices_and_software() -> None:
+    clinic_options = {q["id"]: q for q in await questions_for(clinic())}
+    firm_options = {q["id"]: q for q in await questions_for(tech_firm())}
+
+    phone_only = clinic_options["preferred_delivery"]["options"]
+    assert "Short lessons on phones" in phone_only
+    assert not any("Zoom" in o or "LMS" in o for o in phone_only)
+    firm = firm_options["preferred_delivery"]["options"]
+    assert "Live online sessions (Zoom)" in firm
+    assert "Self-paced modules in LMS" in firm
+    assert "VR practice scenarios" in firm
+
+
+async def test_wording_follows_experience_level() -> None:
+    novice = await questions_for(novice_tbd())
+    expert = {q["id"]: q for q in await questions_for(tech_firm())}
+
+    assert len(novice) < len(expert)
+    assert all(len(q.get("options", ())) <= 4 for q in novice)
+    lever = expert["training_right_lever"]
+    assert "process/tool problem" in lever["label"]
+    assert "training_right_lever" not in {q["id"] for q in novice}
+
+
+async def test_audience_options_come_from_the_answers() -> None:
+    questions = {q["id"]: q for q in await questions_for(clinic())}
+
+    options = questions["priority_audiences"]["options"]
+    assert "12 front-desk staff" in options
+    assert "20 nurses across 2 clinics" in options
+
+
+async def test_first_cohort_date_is_bounded_by_the_timeline() -> None:
+    questions = {q["id"]: q for q in await questions_for(clinic())}
+
+    if "first_cohort_date" in questions:
+        assert questions["first_cohort_date"]["min_date"] == "2025-02-03"
+        assert questions["first_cohort_date"]["max_date"] == "2025-03-16"
+
+
+# Reports ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["preliminary", "final"])
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_report_is_complete_and_valid(name: str, kind: str) -> None:
+    report = await report_for(kind, SCENARIOS[name]())
+
+    assert report["generated_by"] == "starmap-tui offline engine (rules, no AI)"
+    for section in (
+        "summary",
+        "solution",
+        "learner_analysis",
+        "technology_talent",
+        "delivery_plan",
+        "measurement",
+        "budget",
+        "business_case",
+        "risks",
+        "governance",
+        "next_steps",
+    ):
+        assert section in report
+    summary = report["summary"]
+    assert summary["training_fit"]["verdict"] in {"training", "non_training", "both"}
+    assert summary["evidence"] and summary["unknowns"]
+    assert report["solution"]["skill_gaps"]
+    assert report["measurement"]["evaluation_plan"]
+    assert report["budget"]["currency"] == "USD"
+    assert 3 <= len(report["risks"]) <= 6
+    assert all(r["mitigation"] for r in report["risks"])
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_lists_and_texts_stay_within_limits(name: str) -> None:
+    report = await report_for("preliminary", SCENARIOS[name]())
+
+    for value in walk(report):
+        if isinstance(value, list):
+            assert len(value) <= 6, value
+        else:
+            assert len(value.split()) <= 50, value
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_phases_fit_inside_the_timeline(name: str) -> None:
+    context = SCENARIOS[name]()
+    span = context["answers"]["project_timeline"]
+    plan = (await report_for("preliminary", context))["delivery_plan"]
+
+    rows = [r for r in plan["timeline"] if r["label"] != "First cohort trained"]
+    assert [r["label"] for r in rows] == [p["name"] for p in plan["phases"]]
+    assert rows[0]["start"] == span["start"] and rows[-1]["end"] == span["end"]
+    for before, after in itertools.pairwise(rows):
+        gap = date.fromisoformat(after["start"]) - date.fromisoformat(before["end"])
+        assert gap == timedelta(days=1)
+    total = sum(p["duration_weeks"] for p in plan["phases"])
+    assert total <= weeks_between(span["start"], span["end"])
+
+
+async def test_short_timelines_have_fewer_phases() -> None:
+    short = await report_for("preliminary", clinic())
+    long = await report_for("preliminary", tech_firm())
+
+    assert len(short["delivery_plan"]["phases"]) < 6
+    assert len(long["delivery_plan"]["phases"]) == 6
+
+
+def test_phases_fit_every_span_length() -> None:
+    base = clinic()
+    for days in range(1, 400, 3):
+        context = copy.deepcopy(base)
+        end = date(2025, 1, 1) + timedelta(days=days - 1)
+        context["answers"]["project_timeline"] = {
+            "start": "2025-01-01",
+            "end": end.isoformat(),
+        }
+        plan = phases(read_facts(context, final=False))
+        assert plan[0].start == date(2025, 1, 1) and plan[-1].end == end
+        assert all(p.days >= 1 for p in plan)
+        assert sum(p.days for p in plan) == days
+
+
+@pytest.mark.parametrize("name", ["clinic", "tech_firm"])
+async def test_budget_totals_stay_inside_the_range(name: str) -> None:
+    context = SCENARIOS[name]()
+    items = (await report_for("preliminary", context))["budget"]["items"]
+    budget = read_budget(context["answers"]["project_budget_range"])
+
+    assert 3 <= len(items) <= 6
+    low, high = sum(i["low"] for i in items), sum(i["high"] for i in items)
+    assert budget.floor is not None and budget.ceiling is not None
+    assert budget.floor <= low <= high <= budget.ceiling
+    assert all(0 <= i["low"] <= i["high"] for i in items)
+
+
+@pytest.mark.parametrize("label", BUDGET_OPTIONS)
+@pytest.mark.parametrize("size", [3, 4, 5, 6])
+def test_every_budget_option_is_respected(label: str, size: int) -> None:
+    budget = read_budget(label)
+    lines = [BudgetLine(f"item {n}", w) for n, w in enumerate([20, 35, 15, 8, 10, 10])]
+    items = budget_items(budget, lines[:size])
+
+    low, high = sum(i["low"] for i in items), sum(i["high"] for i in items)
+    assert budget.floor is not None
+    assert budget.floor <= low <= high
+    assert budget.ceiling is None or high <= budget.ceiling
+    assert all(0 <= i["low"] <= i["high"] for i in items)
+
+
+async def test_undecided_budget_becomes_an_unknown() -> None:
+    report = await report_for("preliminary", novice_tbd())
+
+    assert report["budget"]["items"] == []
+    assert any("To be determined" in u for u in report["summary"]["unknowns"])
+
+
+async def test_compliance_standards_reach_the_report() -> None:
+    clinic_report = await report_for("preliminary", clinic())
+    firm_report = await report_for("preliminary", tech_firm())
+
+    for report, names in ((clinic_report, ["HIPAA"]), (firm_report, ["GDPR", "SOC 2"])):
+        tech = report["technology_talent"]["technology"]
+        access = report["solution"]["accessibility_and_inclusion"]
+        assert "WCAG 2.2 AA" in access["standards"]
+        for name in names:
+            assert name in tech["data_plan"]["standards"]
+            assert any(name in r["risk"] for r in report["risks"])
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_required_answers_are_reflected(name: str) -> None:
+    context = SCENARIOS[name]()
+    answers = context["answers"]
+    text = json.dumps(await report_for("preliminary", context))
+
+    for field_id in (
+        "org_name",
+        "org_industry",
+        "org_size",
+        "org_headquarters",
+        "requester_role",
+        "project_budget_range",
+    ):
+        assert answers[field_id] in text, field_id
+    assert answers["project_objectives"].split(";")[0].strip() in text
+    assert answers["project_constraints"].split(";")[0].strip() in text
+    assert answers["project_timeline"]["start"] in text
+    assert answers["project_timeline"]["end"] in text
+    assert any(s in text for s in answers["org_stakeholders"])
+    for rule in answers["org_compliance"]:
+        assert rule == "None" or rule in text
+
+
+async def test_modalities_follow_devices_software_and_audience() -> None:
+    def named(report: dict[str, Any]) -> dict[str, int]:
+        modes = report["solution"]["delivery_modalities"]
+        return {m["modality"]: m["priority"] for m in modes}
+
+    phone = named(await report_for("preliminary", clinic()))
+    firm = named(await report_for("preliminary", tech_firm()))
+    bare = named(await report_for("preliminary", novice_tbd()))
+
+    assert phone["Mobile microlearning"] == 1
+    assert "Virtual instructor-led training" not in phone
+    assert firm["Virtual instructor-led training"] == 1
+    assert {"Self-paced e-learning", "VR simulation"} <= firm.keys()
+    assert bare["In-person workshops"] == 1
+    assert "VR simulation" not in phone and "VR simulation" not in bare
+
+
+async def test_safety_and_regulatory_gaps_come_first() -> None:
+    gaps = (await report_for("preliminary", clinic()))["solution"]["skill_gaps"]
+
+    hipaa = next(g for g in gaps if "HIPAA" in g["competency"])
+    assert hipaa["priority"] == 1 and hipaa["trainable_on_job"] is False
+    assert min(g["priority"] for g in gaps) == 1
+
+
+async def test_success_metrics_are_parsed_from_objectives() -> None:
+    metrics = (await report_for("preliminary", tech_firm()))["measurement"]
+    by_metric = {m["metric"]: m for m in metrics["success_metrics"]}
+
+    assert by_metric["raise sales win rate 20%"]["target"].startswith("+20%")
+    onboarding = by_metric["cut onboarding from 12 to 8 weeks"]
+    assert (onboarding["baseline"], onboarding["target"]) == ("12 weeks", "8 weeks")
+
+
+async def test_preliminary_is_less_confident_than_final() -> None:
+    context = tech_firm()
+    prelim = await report_for("preliminary", context)
+    final = await report_for("final", deep_dive(context))
+
+    assert prelim["summary"]["confidence"] < final["summary"]["confidence"]
+    assert any("deep-dive" in s for s in prelim["next_steps"])
+
+
+# Deep dive ---------------------------------------------------------------------
+
+
+def deep_dive(context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with deep-dive answers, including one to a foreign question."""
+    answered = copy.deepcopy(context)
+    answered["dynamic_questions"] = [
+        {"id": "preferred_delivery", "label": "Which delivery modes fit?"},
+        {"id": "team_morale", "label": "How is team morale after the reorg?"},
+    ]
+    answered["dynamic_answers"] = {
+        "preferred_delivery": ["Self-paced modules in LMS"],
+        "priority_competencies": ["Discovery questioning", "Negotiation"],
+        "current_skill_level": 2,
+        "sponsor_group": "HR Leadership",
+        "cost_of_inaction": "About $400k a year in lost deals",
+        "training_right_lever": "Mainly a process or tool problem",
+        "vr_in_pilot": False,
+        "must_cover_content": "Discovery calls\nPricing objections",
+        "first_cohort_date": "2025-06-02",
+        "objective_baseline": "18% win rate",
+        "main_risk": "Weak manager support",
+        "team_morale": "Low after the reorg",
+    }
+    return answered
+
+
+async def test_deep_dive_answers_change_the_final_report() -> None:
+    context = tech_firm()
+    bare = await report_for("final", context)
+    answered = await report_for("final", deep_dive(context))
+
+    solution = answered["solution"]
+    modes = {m["modality"]: m["priority"] for m in solution["delivery_modalities"]}
+    assert modes["Self-paced e-learning"] == 1
+    assert "VR simulation" not in modes
+    assert solution["key_competencies"][:2] == ["Discovery questioning", "Negotiation"]
+    assert solution["content_outline"] == ["Discovery calls", "Pricing objections"]
+    assert all(g["current_level"].startswith("2/5") for g in solution["skill_gaps"])
+    assert answered["summary"]["training_fit"]["verdict"] == "non_training"
+    assert answered["governance"]["sponsor"] == "HR Leadership"
+    case = answered["business_case"]
+    assert "$400,000" in case["roi_estimate"] and case["payback"]
+    assert any(r["risk"].startswith("Weak manager support") for r in answered["risks"])
+    labels = [t["label"] for t in answered["delivery_plan"]["timeline"]]
+    assert "First cohort trained" in labels
+    metric = answered["measurement"]["success_metrics"][0]
+    assert metric["baseline"] == "18% win rate"
+    evidence = " ".join(answered["summary"]["evidence"])
+    assert "How is team morale after the reorg?" in evidence
+
+    assert bare["governance"]["sponsor"] == ""
+    assert bare["business_case"]["cost_of_inaction"] == ""
+    assert any("sponsor" in u for u in bare["summary"]["unknowns"])
+
+
+async def test_preliminary_ignores_deep_dive_answers() -> None:
+    context = deep_dive(tech_firm())
+    report = await report_for("preliminary", context)
+
+    assert report["governance"]["sponsor"] == ""
+
+
+# Robustness, determinism, streaming ------------------------------------------
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("kind", ["questions", "preliminary", "final"])
+async def test_same_input_gives_same_bytes(name: str, kind: str) -> None:
+    context = deep_dive(SCENARIOS[name]())
+    first, _ = await run(kind, context)
+    second, _ = await run(kind, copy.deepcopy(context))
+
+    assert first == second
+
+
+async def test_output_streams_in_small_chunks() -> None:
+    text, chunks = await run("final", deep_dive(tech_firm()))
+
+    assert len(chunks) > 3
+    assert all(0 < len(c) <= CHUNK_CHARS for c in chunks)
+    assert json.loads(text)
+
+
+MALFORMED: list[Any] = [
+    None,
+    "not a dict",
+    {},
+    {"answers": "oops", "dynamic_answers": ["x"], "dynamic_questions": "y"},
+    {
+        "experience_level": 7,
+        "today": "yesterday",
+        "answers": {
+            "project_timeline": "soon",
+            "project_budget_range": 5,
+            "available_hardware": "Smartphones",
+            "available_software": {"LMS": True},
+            "org_compliance": None,
+            "org_stakeholders": [None, 3, "C-Suite"],
+            "project_objectives": ["a list"],
+            "target_audience": 42,
+        },
+        "dynamic_questions": [None, {"id": None}, {"label": "no id"}],
+        "dynamic_answers": {"x": None, "current_skill_level": "lots", "y": {"a": 1}},
+    },
+    {"answers": {"project_timeline": {"start": "2025-05-01", "end": "2025-01-01"}}},
+    {"answers": {"project_timeline": {"start": "2025-05-01", "end": "2025-05-01"}}},
+    {"answers": {"project_budget_range": "$0 - $0"}},
+]
+
+
+@pytest.mark.parametrize("context", MALFORMED)
+@pytest.mark.parametrize("kind", ["questions", "preliminary", "final"])
+async def test_malformed_context_does_not_crash(context: Any, kind: str) -> None:
+    text, _ = await run(kind, context)
+    data = json.loads(text)
+
+    if kind == "questions":
+        assert 6 <= len(data["questions"]) <= 9
+        normalise_questions(data)
+    else:
+        validate_report(data)
+        assert data["summary"]["unknowns"]
+
+
+async def test_reversed_timeline_is_an_unknown() -> None:
+    context = {
+        "answers": {"project_timeline": {"start": "2025-05-01", "end": "2025-01-01"}}
+    }
+    report = await report_for("preliminary", context)
+
+    assert report["delivery_plan"]["timeline"] == []
+    assert any("start and end dates" in u for u in report["summary"]["unknowns"])
+
+
+async def test_unknown_kind_is_a_permanent_error() -> None:
+    with pytest.raises(PermanentError):
+        await run("summary", clinic())
+
+
+def test_a_full_report_takes_well_under_five_milliseconds() -> None:
+    context = deep_dive(tech_firm())
+    rounds = 60
+    started = time.process_time()
+    for _ in range(rounds):
+        json.dumps(generate("final", context))
+    per_report = (time.process_time() - started) / rounds
+
+    assert per_report < 0.005
