@@ -469,3 +469,9 @@ def test_decoder_split_at_every_position() -> None:
 
 def test_decoder_byte_by_byte() -> None:
     assert decode([bytes([b]) for b in WIRE]) == EXPECTED
+
+
+async def test_registry_builds_the_offline_engine_by_default() -> None:
+    provider = make_provider(Settings())
+    assert provider.name == "offline"
+    assert "offline" in await check_provider(Settings())

@@ -9,7 +9,6 @@ from typing import Any
 from starmap_tui.config import Settings
 
 from .base import GenerationRequest, OutputTruncated, Provider
-from .sse import display_url
 
 _PROVIDERS = {
     "offline": ("starmap_tui.worker.providers.offline", "OfflineProvider"),
@@ -57,6 +56,8 @@ async def check_provider(settings: Settings) -> str:
     finally:
         await provider.aclose()
     elapsed = time.monotonic() - started
+    from .sse import display_url  # here, so the offline path never loads httpx
+
     return (
         f"OK: {settings.provider} model '{settings.model}' at "
         f"{display_url(settings.base_url)} answered in {elapsed:.1f} s."
