@@ -38,12 +38,16 @@ class AnswersDocument:
 
 def parse_answers_text(text: str, *, title: str | None = None) -> AnswersDocument:
     """Parse and validate the JSON text of an answers document."""
+    # Editors on Windows often save UTF-8 with a byte order mark.
+    text = text.removeprefix("\ufeff")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise AnswersInvalid(
             [f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"]
         ) from exc
+    except RecursionError as exc:
+        raise AnswersInvalid(["not usable JSON (nested too deeply)"]) from exc
     return parse_answers(data, title=title)
 
 
