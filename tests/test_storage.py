@@ -1,0 +1,348 @@
+"""The store: schema migrations, refusing what it must not touch, durability."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+from starmap_tui.storage.errors import StoreCorrupt, StoreReadOnly, StoreTooNew
+from starmap_tui.storage.migrations import SCHEMA_VERSION
+from starmap_tui.storage.repository import Repository
+from starmap_tui.storage.tables import StarmapTable  # noqa: F401  (registers tables)
+from tests.helpers import sample_answers
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def digest(path: Path) -> str:
+    """A file's SHA-256, to prove it was left byte for byte as it was."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def describe_schema(path: Path) -> dict[str, object]:
+    """Columns (name, type, not null, default, pk) and indexes of every table."""
+    with sqlite3.connect(path) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
+            )
+        ]
+        shape: dict[str, object] = {}
+        for table in tables:
+            columns = sorted(
+                tuple(r[1:6]) for r in conn.execute(f'PRAGMA table_info("{table}")')
+            )
+            indexes = sorted(
+                (
+                    r[1],
+                    r[2],
+                    r[4],
+                    tuple(c[2] for c in conn.execute(f'PRAGMA index_info("{r[1]}")')),
+                )
+                for r in conn.execute(f'PRAGMA index_list("{table}")')
+            )
+            shape[table] = (columns, indexes)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.close()
+    return {"version": version, "tables": shape}
+
+
+def load_v1(path: Path) -> None:
+    """Build a version-1 store from the fixture."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.executescript((FIXTURES / "schema_v1.sql").read_text())
+    conn.close()
+
+
+async def test_migrating_v1_gives_the_fresh_schema_and_keeps_data(tmp_path: Path):
+    fresh, old = tmp_path / "fresh.db", tmp_path / "old.db"
+    await (await Repository.open(fresh)).close()
+    load_v1(old)
+
+    repo = await Repository.open(old)
+    legacy = await repo.get_starmap("0b7c8a52-5d0e-4d4a-9a51-6c1f3e1f9a01")
+    history = await repo.activity(legacy.id)
+    await repo.close()
+
+    assert describe_schema(old) == describe_schema(fresh)
+    assert describe_schema(old)["version"] == SCHEMA_VERSION
+    assert legacy.status == "completed"
+    assert legacy.final_report == "# Legacy onboarding"
+    assert legacy.experience_level == "Novice (new to needs analysis)"
+    assert [a.event for a in history] == ["created"]
+
+
+async def test_table_classes_match_the_migrated_schema(tmp_path: Path):
+    path = tmp_path / "s.db"
+    await (await Repository.open(path)).close()
+    with sqlite3.connect(path) as conn:
+        for name, table in SQLModel.metadata.tables.items():
+            stored = {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}
+            assert stored == {c.name for c in table.columns}, name
+    conn.close()
+
+
+async def test_a_newer_database_is_refused_and_left_alone(tmp_path: Path):
+    path = tmp_path / "new.db"
+    await (await Repository.open(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = digest(path)
+
+    with pytest.raises(StoreTooNew, match="newer starmap-tui"):
+        await Repository.open(path)
+    assert digest(path) == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is a text file, not a database\n" * 40,
+        b"SQLite format 3\x00" + os.urandom(8192),
+    ],
+    ids=["not-sqlite", "garbage-after-header"],
+)
+async def test_a_corrupt_file_is_refused_and_left_alone(tmp_path: Path, content: bytes):
+    path = tmp_path / "broken.db"
+    path.write_bytes(content)
+    before = digest(path)
+
+    with pytest.raises(StoreCorrupt) as caught:
+        await Repository.open(path)
+    assert str(path) in str(caught.value)
+    assert digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.db"]
+
+
+async def test_a_corrupt_store_is_a_clear_cli_error(tmp_path: Path):
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    before = digest(path)
+    for command in (["list"], ["show", "abc"], ["new", "--answers", "-"]):
+        done = run_cli(["--db", str(path), *command], stdin="{}")
+        assert done.returncode != 0
+        assert "Traceback" not in done.stderr
+        assert "damaged" in done.stderr or "not" in done.stderr
+    assert digest(path) == before
+
+
+# The interpreter may live where ``nobody`` cannot read (root's home), so the
+# child starts as root, imports everything the command will need, then drops to
+# nobody before it touches the store: the store is only ever seen as nobody.
+DROP_THEN_RUN = """
+import os, pwd, sys
+import starmap_tui.cli as cli
+import starmap_tui.config, starmap_tui.storage.repository, starmap_tui.storage.listing
+import starmap_tui.questionnaire.answers_file, starmap_tui.worker.runner
+import starmap_tui.worker.providers.offline, starmap_tui.report.export
+import sqlalchemy.dialects.sqlite.aiosqlite, aiosqlite, logging.handlers
+user = pwd.getpwnam("nobody")
+os.setgroups([])
+os.setgid(user.pw_gid)
+os.setuid(user.pw_uid)
+assert os.geteuid() == user.pw_uid
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def run_cli(
+    args: list[str],
+    *,
+    stdin: str = "",
+    as_nobody: bool = False,
+    home: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command, optionally dropped to the unprivileged ``nobody``."""
+    env = dict(os.environ)
+    if home is not None:
+        env["STARMAP_HOME"] = str(home)
+    start = ["-c", DROP_THEN_RUN] if as_nobody else ["-m", "starmap_tui"]
+    return subprocess.run(
+        [sys.executable, *start, *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def unprivileged_available() -> bool:
+    """Whether we are root, so a child can drop to ``nobody``."""
+    return os.geteuid() == 0
+
+
+needs_nobody = pytest.mark.skipif(
+    not unprivileged_available(), reason="needs root to run a child as nobody"
+)
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder the unprivileged child can reach (pytest's own tree is private)."""
+    base = Path(tempfile.mkdtemp(prefix="starmap-test-", dir="/tmp"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@needs_nobody
+async def test_a_read_only_data_dir_is_a_clear_error_and_nothing_changes(
+    shared_dir: Path,
+):
+    home = shared_dir / "home"
+    data = home / "data"
+    repo = await Repository.open(data / "starmap.db")
+    created = await repo.create_starmap("Kept", stage_answers=sample_answers())
+    await repo.close()
+    for folder in (home, data, home / "config", home / "log"):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+    db = data / "starmap.db"
+    db.chmod(0o644)
+    answers = shared_dir / "answers.json"
+    answers.write_text(VALID_DOCUMENT, encoding="utf-8")
+    before = digest(db)
+
+    written = run_cli(["new", "--answers", str(answers)], as_nobody=True, home=home)
+    listed = run_cli(["list"], as_nobody=True, home=home)
+
+    assert written.returncode == 1, written.stderr
+    assert "not writable" in written.stderr or "read-only" in written.stderr
+    assert "Traceback" not in written.stderr + listed.stderr
+    assert digest(db) == before
+    assert "Kept" in listed.stdout or "read-only" in listed.stderr
+    assert created.id not in written.stdout
+
+
+@needs_nobody
+async def test_a_read_only_database_file_refuses_writes_clearly(shared_dir: Path):
+    home = shared_dir / "home2"
+    data = home / "data"
+    repo = await Repository.open(data / "starmap.db")
+    await repo.create_starmap("Kept")
+    await repo.close()
+    for folder in (home, data):
+        folder.chmod(0o777)
+    db = data / "starmap.db"
+    db.chmod(0o444)
+    before = digest(db)
+    valid = shared_dir / "valid.json"
+    valid.write_text(VALID_DOCUMENT, encoding="utf-8")
+
+    done = run_cli(["new", "--answers", str(valid)], as_nobody=True, home=home)
+
+    assert done.returncode == 1, done.stderr
+    assert "read-only" in done.stderr
+    assert digest(db) == before
+
+
+VALID_DOCUMENT = textwrap.dedent(
+    """
+    {"title": "Read-only check", "answers": {
+      "exp_level": "Expert (seasoned practitioner)",
+      "requester_name": "Ana", "requester_role": "Lead",
+      "requester_department": "Sales", "requester_email": "ana@example.com",
+      "org_name": "Acme", "org_industry": "Retail", "org_size": "51-200 employees",
+      "org_headquarters": "Lyon", "org_compliance": ["GDPR"],
+      "org_stakeholders": ["C-Suite"], "project_objectives": "Sell more",
+      "project_constraints": "Time", "target_audience": "40 sellers",
+      "project_timeline": {"start": "2027-02-01", "end": "2027-05-31"},
+      "project_budget_range": "< $10,000"}}
+    """
+)
+
+
+def test_answers_survive_kill_9_right_after_the_save(tmp_path: Path):
+    db = tmp_path / "k.db"
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys, time
+        from starmap_tui.storage.repository import Repository
+        async def main():
+            repo = await Repository.open(__import__("pathlib").Path({str(db)!r}))
+            s = await repo.create_starmap("Crashy")
+            await repo.save_stage(s.id, "experience",
+                {{"exp_level": "Expert (seasoned practitioner)"}}, complete=True)
+            await repo.save_stage(s.id, "stage1", {{"requester_name": "Zoë 名前"}},
+                complete=False)
+            print(s.id, flush=True)
+            time.sleep(600)
+        asyncio.run(main())
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    )
+    starmap_id = child.stdout.readline().strip()
+    child.kill()
+    child.wait()
+
+    conn = sqlite3.connect(db)
+    row = conn.execute(
+        "SELECT stage_answers, completed_stages, experience_level FROM starmap "
+        "WHERE id = ?",
+        (starmap_id,),
+    ).fetchone()
+    conn.close()
+    assert row is not None
+    assert '"requester_name":"Zoë 名前"' in row[0]
+    assert row[1] == '["experience"]'
+    assert row[2] == "Expert (seasoned practitioner)"
+
+
+async def test_a_partial_save_clears_a_stale_complete_flag(repo: Repository):
+    starmap = await repo.create_starmap("Flags")
+    await repo.save_stage(
+        starmap.id, "stage1", sample_answers()["stage1"], complete=True
+    )
+    after = await repo.save_stage(
+        starmap.id, "stage1", {"requester_name": "A"}, complete=False
+    )
+    assert "stage1" not in after.completed_stages
+    assert after.stage_answers["stage1"] == {"requester_name": "A"}
+
+
+async def test_prefixes_resolve_and_unknown_ones_are_clear(repo: Repository):
+    starmap = await repo.create_starmap("Prefix")
+    assert await repo.resolve_id(starmap.id[:5]) == starmap.id
+    assert await repo.resolve_id(starmap.id[:5].upper()) == starmap.id
+    from starmap_tui.storage.errors import UnknownStarmap
+
+    with pytest.raises(UnknownStarmap, match="starmap-tui list"):
+        await repo.resolve_id("zzzz")
+
+
+async def test_double_submit_creates_one_active_job(repo: Repository):
+    starmap = await repo.create_starmap("Twice")
+    first = await repo.enqueue(starmap.id, "questions")
+    second = await repo.enqueue(starmap.id, "questions")
+    jobs = await repo.jobs_for(starmap.id)
+    assert first.id == second.id
+    assert len(jobs) == 1
+
+
+async def test_deleting_a_starmap_removes_its_jobs(repo: Repository):
+    starmap = await repo.create_starmap("Gone")
+    await repo.enqueue(starmap.id, "questions")
+    assert await repo.delete(starmap.id)
+    assert await repo.jobs_for(starmap.id) == []
+    assert not await repo.has_runnable_jobs()
+
+
+def test_read_only_error_type_is_a_store_error():
+    assert issubclass(StoreReadOnly, Exception)
