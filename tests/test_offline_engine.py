@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from starmap_tui.questionnaire.normalise import normalise_questions
+from starmap_tui.report.extract import extract_json
+from starmap_tui.report.markdown import render_markdown
 from starmap_tui.report.model import validate_report
 from starmap_tui.worker.offline import generate
 from starmap_tui.worker.offline.facts import read_budget, read_facts
@@ -181,7 +183,8 @@ async def test_questions_follow_the_contract(name: str) -> None:
     assert all(len(q["label"].split()) <= 14 for q in questions)
     assert all(len(q["help"].split()) <= 20 for q in questions)
     assert all(q.get("options") for q in questions if "select" in q["type"])
-    assert len(normalise_questions({"questions": questions}).fields) == len(questions)
+    normalised = normalise_questions({"questions": questions}).fields
+    assert [f.id for f in normalised] == ids
 
 
 async def test_no_vr_question_without_headsets() -> None:
@@ -442,6 +445,23 @@ async def test_preliminary_is_less_confident_than_final() -> None:
     assert any("deep-dive" in s for s in prelim["next_steps"])
 
 
+async def test_added_context_is_used() -> None:
+    context = clinic()
+    context["extra_context"] = "A staff survey shows low confidence at check-in."
+    report = await report_for("preliminary", context)
+
+    assert any("Added context" in c for c in report["summary"]["current_state"])
+    assert any("survey" in e for e in report["summary"]["evidence"])
+
+
+async def test_a_past_start_date_is_noted() -> None:
+    context = clinic()
+    context["today"] = "2025-03-01"
+    report = await report_for("preliminary", context)
+
+    assert any("before today" in a for a in report["summary"]["assumptions"])
+
+
 # Deep dive ---------------------------------------------------------------------
 
 
@@ -503,6 +523,28 @@ async def test_preliminary_ignores_deep_dive_answers() -> None:
     report = await report_for("preliminary", context)
 
     assert report["governance"]["sponsor"] == ""
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_report_renders_every_section(name: str) -> None:
+    text, _ = await run("final", deep_dive(SCENARIOS[name]()))
+    report = validate_report(extract_json(text))
+    markdown = render_markdown(report, title="T", qa=[], preliminary=False)
+
+    for heading in (
+        "## Executive Summary",
+        "## Recommended Solution",
+        "## Learner Analysis",
+        "## Technology & Talent",
+        "## Delivery Plan",
+        "## Measurement",
+        "## Business Case",
+        "## Risks",
+        "## Governance",
+        "## Next Steps",
+    ):
+        assert heading in markdown, heading
+    assert "offline engine" in markdown
 
 
 # Robustness, determinism, streaming ------------------------------------------

@@ -26,7 +26,26 @@ def _goals(draft: Draft, part: str) -> list[str]:
     }[part]
 
 
-def _activities(draft: Draft, part: str) -> list[str]:
+_STANDARD_ACTIVITIES = {
+    "Design": [
+        "Map competencies to learning outcomes",
+        "Storyboard modules and assessments",
+        "Check designs against WCAG 2.2 AA",
+    ],
+    "Rollout": [
+        "Schedule cohorts around the constraints",
+        "Brief managers on coaching",
+        "Track completions weekly",
+    ],
+    "Evaluation": [
+        "Compare results with the baseline",
+        "Report to the sponsor",
+        "Plan refreshers",
+    ],
+}
+
+
+def _discovery(draft: Draft) -> list[str]:
     facts = draft.facts
     smes = clip(facts.text("subject_matter_experts"), 12) or "subject matter experts"
     duty = (
@@ -34,41 +53,29 @@ def _activities(draft: Draft, part: str) -> list[str]:
         if facts.compliance
         else f"Observe the work of {draft.audience}"
     )
+    return [f"Interview {smes}", "Collect baseline data", duty]
+
+
+def _build(draft: Draft) -> list[str]:
+    tracker = draft.facts.lms()[0] if draft.facts.lms() else "a completion log"
     topic = content_topics(draft)[0]
-    tracker = facts.lms()[0] if facts.lms() else "a completion log"
-    pilot_extra = (
-        ["Trial VR scenarios with a few learners"]
-        if "VR simulation" in draft.modality_names
-        else []
-    )
-    return {
-        "Discovery": [f"Interview {smes}", "Collect baseline data", duty],
-        "Design": [
-            "Map competencies to learning outcomes",
-            "Storyboard modules and assessments",
-            "Check designs against WCAG 2.2 AA",
-        ],
-        "Build": [
-            f"Build {topic}",
-            "SME review of drafts",
-            f"Set up tracking in {tracker}",
-        ],
-        "Pilot": [
-            "Run the pilot and a scored check",
-            *pilot_extra,
-            "Revise from pilot feedback",
-        ],
-        "Rollout": [
-            "Schedule cohorts around the constraints",
-            "Brief managers on coaching",
-            "Track completions weekly",
-        ],
-        "Evaluation": [
-            "Compare results with the baseline",
-            "Report to the sponsor",
-            "Plan refreshers",
-        ],
-    }[part]
+    return [f"Build {topic}", "SME review of drafts", f"Set up tracking in {tracker}"]
+
+
+def _pilot(draft: Draft) -> list[str]:
+    vr = "VR simulation" in draft.modality_names
+    return [
+        "Run the pilot and a scored check",
+        *(["Trial VR scenarios with a few learners"] if vr else []),
+        "Revise from pilot feedback",
+    ]
+
+
+def _activities(draft: Draft, part: str) -> list[str]:
+    builders = {"Discovery": _discovery, "Build": _build, "Pilot": _pilot}
+    if part in builders:
+        return builders[part](draft)
+    return _STANDARD_ACTIVITIES[part]
 
 
 def _phase(draft: Draft, phase: Phase) -> dict[str, Any]:

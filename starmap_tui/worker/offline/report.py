@@ -49,6 +49,11 @@ def _assumptions(draft: Draft) -> list[str]:
     devices = [h for h in facts.hardware if h != "Limited/None"]
     if devices:
         draft.assume(f"Learners can use {', '.join(devices[:3])} during work time.")
+    if facts.timeline and facts.timeline.start < facts.today:
+        draft.assume(
+            f"The timeline starts {facts.timeline.start}, before today "
+            f"({facts.today}); dates are kept as given."
+        )
     if not facts.final:
         draft.assume("Drafted from stages 1-3 only; the deep dive may change it.")
     draft.assume("Managers will release learners for the planned sessions.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starmap_tui.worker.offline import analysis, ids, vocab
@@ -91,55 +92,58 @@ def _plan_risks(draft: Draft) -> list[dict[str, str]]:
     return out
 
 
+RiskRule = tuple[Callable[[Draft], bool], tuple[str, str, str, str]]
+_PEOPLE_RISKS: tuple[RiskRule, ...] = (
+    (
+        lambda d: not d.facts.hardware or d.facts.has_hardware("Limited/None"),
+        (
+            "Learners lack devices for digital learning.",
+            "Run in-person sessions with printed job aids.",
+            "medium",
+            "high",
+        ),
+    ),
+    (
+        lambda d: d.facts.mentions(vocab.SHIFTS),
+        (
+            "Learners cannot leave their work for long sessions.",
+            "Use microlearning and cohorts agreed with managers.",
+            "medium",
+            "high",
+        ),
+    ),
+    (
+        lambda d: "VR simulation" in d.modality_names,
+        (
+            "Motion sickness or low uptake of VR practice.",
+            "Keep sessions under 15 minutes, offer seated and non-VR options.",
+            "low",
+            "medium",
+        ),
+    ),
+    (
+        lambda d: "Union Representatives" in d.facts.stakeholders,
+        (
+            "Union concerns about training time or assessments.",
+            "Consult union representatives during design.",
+            "medium",
+            "medium",
+        ),
+    ),
+    (
+        lambda d: analysis.distributed(d.facts),
+        (
+            "Uneven participation across locations.",
+            "Name a local champion per site and track completions by site.",
+            "medium",
+            "medium",
+        ),
+    ),
+)
+
+
 def _people_risks(draft: Draft) -> list[dict[str, str]]:
-    facts = draft.facts
-    out = []
-    if not facts.hardware or facts.has_hardware("Limited/None"):
-        out.append(
-            _risk(
-                "Learners lack devices for digital learning.",
-                "Run in-person sessions with printed job aids.",
-                "medium",
-                "high",
-            )
-        )
-    if facts.mentions(vocab.SHIFTS):
-        out.append(
-            _risk(
-                "Learners cannot leave their work for long sessions.",
-                "Use microlearning and cohorts agreed with managers.",
-                "medium",
-                "high",
-            )
-        )
-    if "VR simulation" in draft.modality_names:
-        out.append(
-            _risk(
-                "Motion sickness or low uptake of VR practice.",
-                "Keep sessions under 15 minutes, offer seated and non-VR options.",
-                "low",
-                "medium",
-            )
-        )
-    if "Union Representatives" in facts.stakeholders:
-        out.append(
-            _risk(
-                "Union concerns about training time or assessments.",
-                "Consult union representatives during design.",
-                "medium",
-                "medium",
-            )
-        )
-    if analysis.distributed(facts):
-        out.append(
-            _risk(
-                "Uneven participation across locations.",
-                "Name a local champion per site and track completions by site.",
-                "medium",
-                "medium",
-            )
-        )
-    return out
+    return [_risk(*risk) for applies, risk in _PEOPLE_RISKS if applies(draft)]
 
 
 def risks(draft: Draft) -> list[dict[str, str]]:

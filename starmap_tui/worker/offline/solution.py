@@ -80,9 +80,9 @@ def _gap(
 
 def non_training(draft: Draft) -> list[dict[str, str]]:
     """Process, tool, job-aid and incentive actions that support the training."""
-    facts = draft.facts
     heads = _owner(draft, "Department Heads", "Line managers")
     actions = [
+        *_process_fix(draft, heads),
         {
             "action": f"Publish job aids for {draft.competencies[0]} where "
             "the work happens.",
@@ -93,30 +93,28 @@ def non_training(draft: Draft) -> list[dict[str, str]]:
             "owner": _owner(draft, "HR Leadership", heads),
         },
     ]
-    process = [
-        c for c in clauses(facts.text("project_constraints")) if vocab.PROCESS.search(c)
-    ]
-    if process or "process" in draft.deep.text(ids.TRAINING_LEVER).casefold():
-        issue = process[0] if process else "the process and tool issues found"
-        actions.insert(
-            0, {"action": clip(f"Fix before training: {issue}."), "owner": heads}
-        )
     if draft.deep.flag(ids.MANAGER_SUPPORT) is False:
         actions.append(
-            {
-                "action": "Free manager time for weekly coaching conversations.",
-                "owner": heads,
-            }
+            {"action": "Free manager time for weekly coaching.", "owner": heads}
         )
-    if "Union Representatives" in facts.stakeholders:
+    if "Union Representatives" in draft.facts.stakeholders:
         actions.append(
             {
-                "action": "Agree training time and assessment use with "
-                "union representatives.",
+                "action": "Agree training time and assessment use with the unions.",
                 "owner": "Union Representatives",
             }
         )
     return actions[:6]
+
+
+def _process_fix(draft: Draft, owner: str) -> list[dict[str, str]]:
+    """A fix for the process or tool issue the answers name, if any."""
+    constraints = clauses(draft.facts.text("project_constraints"))
+    process = [c for c in constraints if vocab.PROCESS.search(c)]
+    if not process and "process" not in draft.deep.text(ids.TRAINING_LEVER).casefold():
+        return []
+    issue = process[0] if process else "the process and tool issues found"
+    return [{"action": clip(f"Fix before training: {issue}."), "owner": owner}]
 
 
 def _owner(draft: Draft, group: str, fallback: str) -> str:
