@@ -14,7 +14,7 @@ import contextlib
 import json
 import socket
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -86,6 +86,7 @@ class FakeLLM:
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
+        self.responder: Callable[[Received], Reply] | None = None
         self._replies: deque[Reply] = deque()
         self._server: asyncio.Server | None = None
         self._stopping = asyncio.Event()
@@ -98,7 +99,12 @@ class FakeLLM:
         return f"http://127.0.0.1:{self.port}"
 
     def script(self, *replies: Reply) -> None:
-        """Queue replies for the next requests, in order."""
+        """Queue replies for the next requests, in order.
+
+        When the queue is empty, ``responder`` (if set) answers instead: a
+        function from the request to its reply, for servers that must answer
+        requests arriving in any order.
+        """
         self._replies.extend(replies)
 
     async def start(self) -> None:
@@ -157,7 +163,12 @@ class FakeLLM:
         writer: asyncio.StreamWriter,
     ) -> bool:
         """Send the next scripted reply; return whether the connection stays open."""
-        reply = self._replies.popleft() if self._replies else _unscripted()
+        if self._replies:
+            reply = self._replies.popleft()
+        elif self.responder is not None:
+            reply = self.responder(received)
+        else:
+            reply = _unscripted()
         if reply.status == 0:
             return False
         writer.write(_head(reply))

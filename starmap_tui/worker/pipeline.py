@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,10 +152,12 @@ async def _collect(
 ) -> str:
     parts: list[str] = []
     size = 0
-    async for chunk in provider.stream(request):
-        parts.append(chunk)
-        size += len(chunk)
-        progress.update(size, phase)
+    # aclosing: a cancelled step must close the HTTP stream at once.
+    async with aclosing(provider.stream(request)) as stream:
+        async for chunk in stream:
+            parts.append(chunk)
+            size += len(chunk)
+            progress.update(size, phase)
     text = "".join(parts)
     if not text.strip():
         raise TransientError("The model returned an empty answer.")

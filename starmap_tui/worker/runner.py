@@ -33,6 +33,8 @@ from starmap_tui.worker.providers.base import (
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_LIMIT = 3600.0
+
 
 @dataclass(frozen=True)
 class RunnerEvent:
@@ -74,11 +76,15 @@ def make_owner() -> str:
 def backoff_delay(
     attempt: int, base: float, cap: float, retry_after: float | None
 ) -> float:
-    """Jittered exponential backoff that never undercuts Retry-After."""
+    """Jittered exponential backoff that never undercuts Retry-After.
+
+    A server's Retry-After is honoured up to an hour; past that it is more
+    likely a quota problem than a wait, and the job shows the reason meanwhile.
+    """
     ceiling = min(cap, base * (2 ** max(attempt - 1, 0)))
     delay = random.uniform(ceiling / 2, ceiling)
     if retry_after is not None:
-        delay = max(delay, min(retry_after, cap * 4))
+        delay = max(delay, min(retry_after, RETRY_AFTER_LIMIT))
     return delay
 
 

@@ -1,0 +1,302 @@
+"""The job runner against a real HTTP server on 127.0.0.1 speaking OpenAI's
+wire format: retries, backoff, permanent failures, cancel, quit, recovery."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from starmap_tui.storage.records import StarmapRecord, utcnow
+from starmap_tui.storage.repository import Repository
+from starmap_tui.worker.providers.registry import make_provider
+from starmap_tui.worker.runner import Runner, RunnerSettings, backoff_delay
+from tests.fakellm import FakeLLM, Pause, Reply
+from tests.fakellm import fake_llm as fake_llm_fixture
+from tests.helpers import sample_answers, wait_until
+from tests.llm_scripts import error_reply, llm_settings, model_answer, openai_reply
+
+fake_llm = fake_llm_fixture
+
+FAST = RunnerSettings(
+    concurrency=1,
+    poll_seconds=0.05,
+    heartbeat_seconds=0.1,
+    lease_seconds=5,
+    backoff_base=0.05,
+    backoff_cap=0.2,
+    grace_seconds=0.2,
+    max_tokens=1000,
+)
+
+
+async def draft(repo: Repository, title: str = "Runner") -> StarmapRecord:
+    """A starmap with all three static stages complete."""
+    stages = sample_answers()
+    return await repo.create_starmap(
+        title, stage_answers=stages, completed_stages=tuple(stages)
+    )
+
+
+@pytest.fixture
+async def runner_for(repo: Repository, fake_llm: FakeLLM) -> AsyncIterator:
+    """Build runners on the fake server; all are stopped after the test."""
+    made: list[Runner] = []
+
+    def build(settings: RunnerSettings = FAST, **overrides: object) -> Runner:
+        config = llm_settings(fake_llm, **overrides)
+        runner = Runner(repo, lambda: make_provider(config), settings)
+        made.append(runner)
+        return runner
+
+    yield build
+    for runner in made:
+        await runner.stop(grace=0)
+
+
+async def job_of(repo: Repository, starmap_id: str, kind: str = "questions"):
+    """The latest job of a kind."""
+    jobs = [j for j in await repo.jobs_for(starmap_id) if j.kind == kind]
+    return jobs[-1]
+
+
+async def settled(repo: Repository, starmap_id: str, kind: str = "questions"):
+    """Wait until the latest job of ``kind`` has finished one way or another."""
+
+    async def done() -> bool:
+        job = await job_of(repo, starmap_id, kind)
+        return job.status in ("succeeded", "failed", "cancelled")
+
+    await wait_until(done, message=f"the {kind} job to settle")
+    return await job_of(repo, starmap_id, kind)
+
+
+async def test_a_server_error_is_retried_then_succeeds(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    fake_llm.script(
+        error_reply(503, "busy"), openai_reply(await model_answer(record, "questions"))
+    )
+    await repo.enqueue(record.id, "questions")
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+    stored = await repo.get_starmap(record.id)
+
+    assert job.status == "succeeded"
+    assert job.attempt == 2
+    assert len(fake_llm.requests) == 2
+    assert len(stored.dynamic_questions["questions"]) >= 6
+    assert stored.status == "draft"
+
+
+async def test_retry_after_is_honoured(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    fake_llm.script(error_reply(429, "slow down", **{"Retry-After": "1"}))
+    await repo.enqueue(record.id, "questions")
+    before = utcnow()
+    runner = runner_for()
+    await runner.start()
+
+    async def rescheduled() -> bool:
+        job = await job_of(repo, record.id)
+        return job.status == "queued" and job.not_before is not None
+
+    await wait_until(rescheduled, message="the job to be rescheduled")
+    job = await job_of(repo, record.id)
+    assert job.not_before - before >= timedelta(seconds=1)
+    assert "Retrying" in job.error
+
+
+async def test_a_rejected_key_fails_at_once_with_a_reason(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    fake_llm.script(error_reply(401, "Incorrect API key provided: sk-test-secret"))
+    await repo.enqueue(record.id, "questions")
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+    stored = await repo.get_starmap(record.id)
+
+    assert job.status == "failed"
+    assert job.attempt == 1
+    assert len(fake_llm.requests) == 1
+    assert "key" in job.error.lower()
+    assert "sk-test-secret" not in job.error
+    assert stored.status == "failed"
+    assert stored.report_job_error == job.error
+
+
+async def test_giving_up_after_max_attempts(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    fake_llm.script(error_reply(502, "bad gateway"), error_reply(500, "oops"))
+    await repo.enqueue(record.id, "questions", max_attempts=2)
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+
+    assert job.status == "failed"
+    assert job.error.startswith("Gave up after 2 attempts")
+    assert len(fake_llm.requests) == 2
+
+
+async def test_output_cut_off_is_asked_again_with_room(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    answer = await model_answer(record, "questions")
+    fake_llm.script(
+        Reply(
+            chunks=openai_reply(answer[:300]).chunks[:-1]
+            + openai_reply("", finish="length").chunks
+        ),
+        openai_reply(answer),
+    )
+    await repo.enqueue(record.id, "questions")
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+
+    assert job.status == "succeeded"
+    budgets = [r.body["max_tokens"] for r in fake_llm.requests]
+    assert budgets == [1000, 2000]
+
+
+async def test_unusable_output_is_repaired_with_a_hint(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    answer = await model_answer(record, "questions")
+    fake_llm.script(
+        openai_reply("Sure! Here are some thoughts, but no JSON at all."),
+        openai_reply(f"<think>plan {{ braces }}</think>```json\n{answer}\n```"),
+    )
+    await repo.enqueue(record.id, "questions")
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+
+    assert job.status == "succeeded"
+    assert job.attempt == 1
+    second_prompt = fake_llm.requests[1].body["messages"][-1]["content"]
+    assert "could not be used" in second_prompt
+
+
+async def test_garbage_every_time_fails_with_a_reason(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    fake_llm.script(*[openai_reply('{"questions": [{"label": "x"}]}')] * 3)
+    await repo.enqueue(record.id, "questions")
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+    stored = await repo.get_starmap(record.id)
+
+    assert job.status == "failed"
+    assert "could not be used after 3 tries" in job.error
+    assert stored.status == "failed"
+
+
+async def test_cancel_closes_the_stream_and_is_never_resumed(
+    repo, fake_llm, runner_for
+):
+    record = await draft(repo)
+    fake_llm.script(Reply(chunks=openai_reply("{").chunks[:1], end="stall"))
+    await repo.enqueue(record.id, "questions")
+    runner = runner_for()
+    await runner.start()
+    await wait_until(lambda: len(fake_llm.requests) == 1, message="the request")
+
+    cancelled = await runner.cancel_starmap(record.id)
+    await wait_until(
+        fake_llm.requests[0].client_gone.is_set,
+        timeout=2,
+        message="the stream to be closed",
+    )
+    job = await settled(repo, record.id)
+
+    assert cancelled == [job.id]
+    assert job.status == "cancelled"
+    assert (await repo.get_starmap(record.id)).status in ("draft", "cancelled")
+    assert await repo.claim("someone-else", 5, provider="x", model="y") is None
+
+
+async def test_quitting_gives_a_running_job_back_without_counting_it(
+    repo, fake_llm, runner_for
+):
+    record = await draft(repo)
+    fake_llm.script(Reply(chunks=[Pause(0.05)], end="stall"))
+    await repo.enqueue(record.id, "questions")
+    runner = runner_for()
+    await runner.start()
+    await wait_until(lambda: len(fake_llm.requests) == 1, message="the request")
+
+    await runner.stop(grace=0.1)
+    job = await job_of(repo, record.id)
+
+    assert job.status == "queued"
+    assert job.attempt == 0
+    assert job.lease_owner is None
+
+
+async def test_a_job_that_keeps_killing_its_worker_is_parked(repo: Repository):
+    record = await draft(repo)
+    await repo.enqueue(record.id, "questions")
+    # Each claim with an already expired lease stands for a worker that died.
+    for n in range(3):
+        assert await repo.claim(f"dead-{n}", -1, provider="p", model="m")
+
+    assert await repo.claim("next", 5, provider="p", model="m") is None
+    job = await job_of(repo, record.id)
+    stored = await repo.get_starmap(record.id)
+    assert job.status == "failed"
+    assert "stopped its worker" in job.error
+    assert stored.status == "failed"
+
+
+async def test_a_dead_workers_job_is_taken_over_at_once(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    fake_llm.script(openai_reply(await model_answer(record, "questions")))
+    await repo.enqueue(record.id, "questions")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    import socket
+
+    owner = f"{socket.gethostname()}:{gone.pid}:dead"
+    assert await repo.claim(owner, 600, provider="p", model="m")
+
+    await runner_for().start()
+    job = await settled(repo, record.id)
+
+    assert job.status == "succeeded"
+    assert job.crash_count == 1
+    assert "recovered" in [a.event for a in await repo.activity(record.id)]
+
+
+async def test_the_heartbeat_keeps_a_slow_job_to_one_worker(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    answer = await model_answer(record, "questions")
+    fake_llm.script(openai_reply(answer, piece=200, pause=0.08))
+    await repo.enqueue(record.id, "questions")
+    short_lease = RunnerSettings(
+        concurrency=1,
+        poll_seconds=0.05,
+        heartbeat_seconds=0.1,
+        lease_seconds=0.5,
+    )
+    first, second = runner_for(short_lease), runner_for(short_lease)
+    await first.start()
+    await wait_until(lambda: len(fake_llm.requests) == 1, message="the request")
+    await second.start()
+
+    job = await settled(repo, record.id)
+
+    assert job.status == "succeeded"
+    assert len(fake_llm.requests) == 1
+    assert job.attempt == 1
+
+
+def test_backoff_grows_with_jitter_and_respects_retry_after():
+    delays = [backoff_delay(n, 2.0, 300.0, None) for n in range(1, 8)]
+    assert all(
+        2.0 * 2 ** (n - 1) / 2 <= d <= 2.0 * 2 ** (n - 1)
+        for n, d in enumerate(delays, start=1)
+    )
+    assert backoff_delay(1, 2.0, 300.0, 30.0) >= 30.0
+    assert backoff_delay(20, 2.0, 300.0, None) <= 300.0
