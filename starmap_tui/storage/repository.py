@@ -632,6 +632,7 @@ class Repository:
         """Finish a job and settle its starmap in one transaction.
 
         Returns False (and changes nothing) if the lease was lost meanwhile.
+        The lease owner stays on the finished job as a record of who ran it.
         """
         now = stamp(utcnow())
         async with self.db.write() as conn:
@@ -651,7 +652,6 @@ class Repository:
                             phase="Done",
                             completed_at=now,
                             updated_at=now,
-                            lease_owner=None,
                             prompt=prompt,
                             raw_output=raw_output,
                             error=None,
@@ -734,7 +734,6 @@ class Repository:
                 error=reason,
                 completed_at=now,
                 updated_at=now,
-                lease_owner=None,
                 phase="Failed",
             )
         )

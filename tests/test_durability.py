@@ -1,0 +1,167 @@
+"""Whole processes: a worker killed with SIGKILL mid-stream, and two workers
+racing over one database. These run the real ``starmap-tui worker`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from starmap_tui.storage.repository import Repository
+from tests.fakellm import FakeLLM, Received, Reply
+from tests.fakellm import fake_llm as fake_llm_fixture
+from tests.helpers import sample_answers, wait_until
+from tests.llm_scripts import model_answer, openai_reply
+
+fake_llm = fake_llm_fixture
+
+ALL_STAGES = ("experience", "stage1", "stage2", "stage3")
+
+
+async def headless_starmap(repo: Repository, title: str) -> str:
+    """A starmap queued as ``starmap-tui new`` leaves it."""
+    record = await repo.create_starmap(
+        title,
+        stage_answers=sample_answers(),
+        completed_stages=ALL_STAGES,
+        session_state={"headless": True},
+        status="queued",
+    )
+    await repo.enqueue(record.id, "questions")
+    await repo.enqueue(record.id, "preliminary")
+    return record.id
+
+
+async def start_worker(db: Path, *args: str, env: dict[str, str] | None = None):
+    """Start ``starmap-tui worker`` as its own process."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "starmap_tui",
+        "--db",
+        str(db),
+        *args,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+def step_of(request: Received) -> str:
+    """Which generation step a request is for, read from its prompt."""
+    prompt = request.body["messages"][-1]["content"]
+    if "follow-up questions" in prompt:
+        return "questions"
+    return "preliminary" if "preliminary report" in prompt else "final"
+
+
+async def test_a_worker_killed_mid_stream_is_finished_by_the_next_one(
+    repo: Repository, db_path: Path, fake_llm: FakeLLM
+):
+    starmap_id = await headless_starmap(repo, "Killed mid-stream")
+    record = await repo.get_starmap(starmap_id)
+    questions = await model_answer(record, "questions")
+    report = await model_answer(record, "preliminary")
+    slow_final = {"n": 0}
+
+    def respond(request: Received) -> Reply:
+        step = step_of(request)
+        if step == "questions":
+            return openai_reply(questions)
+        if step == "final" and slow_final["n"] == 0:
+            slow_final["n"] += 1
+            return openai_reply(report, piece=60, pause=0.05)
+        return openai_reply(report)
+
+    fake_llm.responder = respond
+    llm = [
+        "--provider",
+        "openai",
+        "--base-url",
+        f"{fake_llm.url}/v1",
+        "--model",
+        "fake-model",
+    ]
+    key = {"STARMAP_API_KEY": "sk-test"}
+    first = await start_worker(db_path, *llm, "worker", env=key)
+
+    async def final_streaming() -> bool:
+        job = [j for j in await repo.jobs_for(starmap_id) if j.kind == "final"]
+        return bool(job) and job[0].status == "running" and job[0].percent > 5
+
+    await wait_until(final_streaming, timeout=30, message="the final step to stream")
+    first.kill()
+    await first.wait()
+    second = await start_worker(db_path, *llm, "worker", "--once", env=key)
+    _, errors = await asyncio.wait_for(second.communicate(), 60)
+
+    stored = await repo.get_starmap(starmap_id)
+    steps = [step_of(r) for r in fake_llm.requests]
+    jobs = {j.kind: j for j in await repo.jobs_for(starmap_id)}
+    finals = await repo.revisions(starmap_id, "final")
+    assert second.returncode == 0, errors.decode()
+    assert stored.status == "completed"
+    assert steps.count("questions") == 1
+    assert steps.count("preliminary") == 1
+    assert steps.count("final") == 2
+    assert jobs["final"].crash_count == 1
+    assert len(finals) == 1
+    assert stored.final_report.startswith("# Killed mid-stream")
+
+
+async def test_two_workers_racing_run_each_job_once(
+    repo: Repository, db_path: Path, starmap_home: Path
+):
+    ids = [await headless_starmap(repo, f"Race {n:02d}") for n in range(50)]
+    workers = [
+        await start_worker(db_path, "worker", "--once", "--concurrency", "2")
+        for _ in range(2)
+    ]
+    outputs = await asyncio.wait_for(
+        asyncio.gather(*(w.communicate() for w in workers)), 120
+    )
+
+    jobs = [j for starmap_id in ids for j in await repo.jobs_for(starmap_id)]
+    owners = {j.lease_owner.split(":")[1] for j in jobs}
+    stderr = b"".join(err for _, err in outputs).decode()
+    log = (starmap_home / "log" / "starmap-tui.log").read_text()
+    assert [w.returncode for w in workers] == [0, 0], stderr
+    assert len(jobs) == 150
+    assert all(j.status == "succeeded" and j.attempt == 1 for j in jobs)
+    for starmap_id in ids:
+        record = await repo.get_starmap(starmap_id)
+        assert record.status == "completed"
+        assert len(await repo.revisions(starmap_id, "final")) == 1
+    assert "locked" not in stderr.lower() + log.lower()
+    assert owners <= {str(w.pid) for w in workers}
+
+
+async def test_sigterm_stops_a_worker_gracefully(
+    repo: Repository, db_path: Path, fake_llm: FakeLLM
+):
+    starmap_id = await headless_starmap(repo, "Stopped")
+    fake_llm.responder = lambda request: Reply(
+        chunks=[b": keep-alive\n\n"], end="stall"
+    )
+    worker = await start_worker(
+        db_path,
+        "--provider",
+        "openai",
+        "--base-url",
+        f"{fake_llm.url}/v1",
+        "worker",
+        env={"STARMAP_API_KEY": "sk-test"},
+    )
+    await wait_until(
+        lambda: len(fake_llm.requests) >= 1, timeout=30, message="a request"
+    )
+
+    worker.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(worker.wait(), 30)
+
+    jobs = await repo.jobs_for(starmap_id)
+    assert worker.returncode == 0
+    assert all(j.status == "queued" for j in jobs)
+    assert all(j.attempt == 0 for j in jobs)
