@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
@@ -186,6 +187,23 @@ class StarmapApp(App[None]):
         from starmap_tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(self.screen))
+
+    def action_new_starmap(self) -> None:
+        """Start a new starmap in the wizard."""
+        from starmap_tui.screens.wizard import WizardScreen
+
+        self.push_screen(WizardScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: Textual's commands, the app's, and the screen's own."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "New starmap", "Start a new starmap", self.action_new_starmap
+        )
+        yield SystemCommand("Help", "Show the keys that work here", self.action_help)
+        screen_commands = getattr(screen, "palette_commands", None)
+        if screen_commands is not None:
+            yield from screen_commands()
 
     async def action_quit(self) -> None:
         """Save what is unsaved, give running jobs back, and leave."""

@@ -1,0 +1,641 @@
+"""The home screen: every starmap, filtered and paged in SQL, updating live.
+
+The first page comes from the standard-library light reader so the screen
+paints before the ORM is imported; once the app's repository is open, every
+read goes through it. Only the visible page is ever read, and a refresh that
+arrives while a read runs is folded into one more read afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tab, Tabs
+
+from starmap_tui.storage.listing import LightReader, statuses_for
+from starmap_tui.storage.records import StarmapRecord, StarmapRow, Stats
+from starmap_tui.widgets.job_table import JobTable
+from starmap_tui.widgets.starmap_preview import (
+    StarmapPreview,
+    empty_preview,
+    record_preview,
+    row_preview,
+)
+from starmap_tui.widgets.stats_bar import StatsBar
+
+if TYPE_CHECKING:
+    from textual.app import SystemCommand
+
+    from starmap_tui.storage.repository import Repository
+    from starmap_tui.worker.runner import Runner
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 200
+FILTER_NAMES: tuple[str, ...] = ("all", "draft", "processing", "completed", "failed")
+NEEDS_SELECTION = frozenset({"open", "retry", "cancel", "rename", "delete", "export"})
+
+
+class StarmapHost(Protocol):
+    """What the dashboard needs from the app (typed without importing it)."""
+
+    repo: Repository | None
+    runner: Runner | None
+    db_path: Path
+
+    @property
+    def store_ready(self) -> bool:
+        """Whether the repository is open."""
+
+    async def store(self) -> Repository:
+        """The repository, once open."""
+
+    def jobs_changed(self) -> None:
+        """Wake the runner and refresh the screens."""
+
+    async def open_starmap(self, starmap_id: str, *, resumed: bool = False) -> None:
+        """Route a starmap to its screen."""
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """Which page of which starmaps to read."""
+
+    filter_name: str
+    search: str
+    offset: int
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The statuses the filter covers."""
+        return statuses_for(self.filter_name)
+
+    @property
+    def unfiltered(self) -> bool:
+        """Whether the query shows every starmap (its count is the total)."""
+        return not self.statuses and not self.search.strip()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One read: the rows shown, how many match, and the counters."""
+
+    query: PageQuery
+    rows: list[StarmapRow]
+    matching: int
+    stats: Stats
+
+
+def light_page(reader: LightReader, query: PageQuery) -> Page:
+    """Read a page with the light reader (runs in a thread)."""
+    stats = reader.stats()
+    matching = (
+        stats.total if query.unfiltered else reader.count(query.statuses, query.search)
+    )
+    rows = reader.rows(query.statuses, query.search, PAGE_SIZE, query.offset)
+    return Page(query, rows, matching, stats)
+
+
+async def repo_page(repo: Repository, query: PageQuery) -> Page:
+    """Read a page through the repository, its three reads side by side."""
+    rows, stats = await asyncio.gather(
+        repo.list_starmaps(query.statuses, query.search, PAGE_SIZE, query.offset),
+        repo.stats(),
+    )
+    matching = (
+        stats.total
+        if query.unfiltered
+        else await repo.count_starmaps(query.statuses, query.search)
+    )
+    return Page(query, rows, matching, stats)
+
+
+def page_info(page: Page) -> str:
+    """The line under the table: which rows of how many."""
+    if page.matching == 0:
+        if page.query.unfiltered:
+            return "No starmaps yet. Press n to start one."
+        return "No starmaps match. Press 1 for all, or esc to clear the search."
+    first = page.query.offset + 1
+    last = page.query.offset + len(page.rows)
+    info = f"rows {first:,}\N{EN DASH}{last:,} of {page.matching:,}"
+    if page.matching > PAGE_SIZE:
+        info += "   [ previous page · ] next page"
+    return info
+
+
+def file_stem(title: str) -> str:
+    """A safe file name stem from a title."""
+    stem = re.sub(r"[^\w]+", "-", title.lower(), flags=re.UNICODE).strip("-_")
+    return stem[:60] or "starmap"
+
+
+def export_text(record: StarmapRecord, fmt: str) -> str:
+    """A starmap rendered in an export format (md, html or json)."""
+    from starmap_tui.report.export import to_html, to_json_document, to_markdown
+
+    if fmt == "json":
+        return to_json_document(
+            title=record.title,
+            answers=record.answers,
+            dynamic_questions=record.dynamic_questions,
+            dynamic_answers=record.dynamic_answers,
+            report=record.final_json or record.preliminary_json,
+            markdown=record.report,
+            status=record.status,
+            experience_level=record.experience_level,
+        )
+    markdown = record.report or ""
+    return (
+        to_html(markdown, title=record.title)
+        if fmt == "html"
+        else to_markdown(markdown)
+    )
+
+
+def write_export(path: Path, text: str) -> None:
+    """Write an export file, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+class DashboardScreen(Screen[None]):
+    """Every starmap: counters, filter, search, a paged table and a preview."""
+
+    TITLE = "Dashboard"
+    AUTO_FOCUS = "#starmaps"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new", "New", id="dashboard.new"),
+        Binding("enter,o", "open", "Open", id="dashboard.open"),
+        Binding("r", "retry", "Retry", id="dashboard.retry"),
+        Binding("c", "cancel", "Cancel job", id="dashboard.cancel"),
+        Binding("e", "rename", "Rename", id="dashboard.rename"),
+        Binding("d", "delete", "Delete", id="dashboard.delete"),
+        Binding("x", "export", "Export", id="dashboard.export"),
+        Binding("slash", "focus_search", "Search", id="dashboard.search"),
+        Binding(
+            "escape", "clear_search", "Clear search", id="dashboard.clear", show=False
+        ),
+        *(
+            Binding(
+                str(n),
+                f"filter('{name}')",
+                f"Show {name}",
+                id=f"dashboard.filter_{name}",
+                show=False,
+            )
+            for n, name in enumerate(FILTER_NAMES, 1)
+        ),
+        Binding(
+            "left_square_bracket",
+            "page(-1)",
+            "Previous page",
+            id="dashboard.previous_page",
+            show=False,
+        ),
+        Binding(
+            "right_square_bracket",
+            "page(1)",
+            "Next page",
+            id="dashboard.next_page",
+            show=False,
+        ),
+        Binding("question_mark", "app.help", "Help", id="dashboard.help", show=False),
+        Binding("q", "app.quit", "Quit", id="dashboard.quit", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="dashboard")
+        self._query = PageQuery("all", "", 0)
+        self._matching = 0
+        self._rows: dict[str, StarmapRow] = {}
+        self._selected_id: str | None = None
+        self._land = "first"
+        self._loading = False
+        self._pending = False
+        self._stale = False
+        self._light: LightReader | None = None
+        self._light_tried = False
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Counters, filter and search, the table beside its preview, keys."""
+        with Vertical(id="dashboard-body"):
+            yield StatsBar(id="stats")
+            with Horizontal(id="toolbar"):
+                yield Tabs(
+                    *(
+                        Tab(name.capitalize(), id=f"filter-{name}")
+                        for name in FILTER_NAMES
+                    ),
+                    id="filters",
+                )
+                yield Input(placeholder="Search titles (/)", id="search")
+            with Horizontal(id="main"):
+                yield JobTable(id="starmaps")
+                yield StarmapPreview(id="preview")
+            yield Static("Reading starmaps…", id="page-info", markup=False)
+        yield Footer()
+
+    @property
+    def host(self) -> StarmapHost:
+        """The app, seen through what the dashboard uses of it."""
+        return cast(StarmapHost, self.app)
+
+    @property
+    def table(self) -> JobTable:
+        """The table of starmaps."""
+        return self.query_one("#starmaps", JobTable)
+
+    @property
+    def selected_id(self) -> str | None:
+        """The highlighted starmap's id."""
+        return self.table.highlighted_id
+
+    @property
+    def selected_row(self) -> StarmapRow | None:
+        """The highlighted starmap's listing row."""
+        selected = self.selected_id
+        return self._rows.get(selected) if selected else None
+
+    def on_mount(self) -> None:
+        """Read the first page (in a thread, before the ORM is loaded)."""
+        self.request_load()
+
+    # -- loading ----------------------------------------------------------------
+
+    def request_load(self) -> None:
+        """Re-read the visible page; folded into the running read if there is one."""
+        if self._loading:
+            self._pending = True
+            return
+        self._loading = True
+        self._pending = False
+        self.run_worker(self._load_until_settled(), group="dashboard-load")
+
+    async def _load_until_settled(self) -> None:
+        try:
+            while True:
+                self._pending = False
+                await self._load_once()
+                if not self._pending:
+                    break
+        except Exception as exc:
+            log.exception("reading the dashboard failed")
+            self.query_one("#page-info", Static).update(f"Cannot read starmaps: {exc}")
+        finally:
+            self._loading = False
+
+    async def _load_once(self) -> None:
+        query = self._query
+        page = await self._fetch(query)
+        if page is None:
+            self._show_waiting()
+            return
+        page = await self._follow_selection(page)
+        if page.matching and not page.rows and query.offset:
+            last = (page.matching - 1) // PAGE_SIZE * PAGE_SIZE
+            page = await self._fetch_required(
+                PageQuery(query.filter_name, query.search, last)
+            )
+        if page.query.filter_name != self._query.filter_name or (
+            page.query.search != self._query.search
+        ):
+            self._pending = True
+            return
+        self._apply(page)
+
+    async def _fetch(self, query: PageQuery) -> Page | None:
+        if self.host.store_ready:
+            self._close_light()
+            return await repo_page(await self.host.store(), query)
+        reader = await self._light_reader()
+        if reader is None:
+            return None
+        return await asyncio.to_thread(light_page, reader, query)
+
+    async def _fetch_required(self, query: PageQuery) -> Page:
+        page = await self._fetch(query)
+        if page is None:
+            raise RuntimeError("the store went away")
+        return page
+
+    async def _light_reader(self) -> LightReader | None:
+        if self._light is None and not self._light_tried:
+            self._light_tried = True
+            self._light = await asyncio.to_thread(LightReader.open, self.host.db_path)
+        return self._light
+
+    def _close_light(self) -> None:
+        if self._light is not None:
+            self._light.close()
+            self._light = None
+
+    async def _follow_selection(self, page: Page) -> Page:
+        """Move to the page that holds the selected starmap, if it moved away."""
+        wanted = self._selected_id
+        if wanted is None or not self.host.store_ready:
+            return page
+        if any(row.id == wanted for row in page.rows):
+            return page
+        repo = await self.host.store()
+        query = page.query
+        position = await repo.position_of(wanted, query.statuses, query.search)
+        if position is None:
+            return page
+        offset = position // PAGE_SIZE * PAGE_SIZE
+        if offset == query.offset:
+            return page
+        return await self._fetch_required(
+            PageQuery(query.filter_name, query.search, offset)
+        )
+
+    def _apply(self, page: Page) -> None:
+        self._query = page.query
+        self._matching = page.matching
+        self._rows = {row.id: row for row in page.rows}
+        table = self.table
+        table.has_previous_page = page.query.offset > 0
+        table.has_next_page = page.query.offset + len(page.rows) < page.matching
+        table.show_rows(page.rows, self._selected_id, self._land)
+        if table.row_count:
+            self._selected_id = table.highlighted_id
+            self._land = "here"
+        self.query_one("#stats", StatsBar).show(page.stats)
+        self.query_one("#page-info", Static).update(page_info(page))
+        self._refresh_preview()
+        self.refresh_bindings()
+
+    def _show_waiting(self) -> None:
+        self.query_one("#page-info", Static).update("Opening the store…")
+
+    # -- live updates -------------------------------------------------------------
+
+    def on_store_changed(self, message: Any) -> None:
+        """A job moved or the periodic tick came: re-read the visible page."""
+        event = message.event
+        if not self.is_current:
+            self._stale = True
+            return
+        if event is not None and event.kind == "progress":
+            self.table.set_progress(event.starmap_id, event.percent)
+            return
+        self.request_load()
+
+    def on_screen_resume(self) -> None:
+        """Back on top: catch up with what changed meanwhile."""
+        if self._stale:
+            self._stale = False
+            self.request_load()
+
+    # -- selection and preview -----------------------------------------------------
+
+    @on(JobTable.RowHighlighted, "#starmaps")
+    def _highlighted(self) -> None:
+        selected = self.table.highlighted_id
+        if selected is not None:
+            self._selected_id = selected
+            self._land = "here"
+        self._refresh_preview()
+        self.refresh_bindings()
+
+    @on(JobTable.RowSelected, "#starmaps")
+    async def _selected(self) -> None:
+        await self.run_action("open")
+
+    @on(JobTable.PageRequested)
+    def _page_requested(self, event: JobTable.PageRequested) -> None:
+        self._go_to_page(event.step, event.land)
+
+    def _refresh_preview(self) -> None:
+        preview = self.query_one("#preview", StarmapPreview)
+        row = self.selected_row
+        if row is None:
+            preview.show(empty_preview(self._matching), None)
+            return
+        key = (row.id, row.updated_at.isoformat())
+        if preview.shown_key == key:
+            return
+        if preview.shown_key is None or preview.shown_key[0] != row.id:
+            preview.show(row_preview(row), (row.id, ""))
+        if self.host.store_ready:
+            self._load_record_preview(row.id, key)
+
+    @work(group="dashboard-preview", exclusive=True)
+    async def _load_record_preview(self, starmap_id: str, key: tuple[str, str]) -> None:
+        record = await (await self.host.store()).get_starmap(starmap_id)
+        if record is None or self.selected_id != starmap_id:
+            return
+        self.query_one("#preview", StarmapPreview).show(record_preview(record), key)
+
+    # -- filter, search, pages ------------------------------------------------------
+
+    @on(Tabs.TabActivated, "#filters")
+    def _filter_tab(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "filter-all").removeprefix("filter-")
+        if name == self._query.filter_name:
+            return
+        self._query = PageQuery(name, self._query.search, 0)
+        self._land = "first"
+        self.request_load()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if event.value == self._query.search:
+            return
+        self._query = PageQuery(self._query.filter_name, event.value, 0)
+        self._land = "first"
+        self.request_load()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.table.focus()
+
+    def action_filter(self, name: str) -> None:
+        """Show only starmaps of one filter (all, draft, processing, ...)."""
+        self.query_one("#filters", Tabs).active = f"filter-{name}"
+
+    def action_focus_search(self) -> None:
+        """Put the cursor in the search field."""
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        """Empty the search and go back to the table."""
+        self.query_one("#search", Input).value = ""
+        self.table.focus()
+
+    def action_page(self, step: int) -> None:
+        """Show the next (1) or previous (-1) page of rows."""
+        self._go_to_page(step, "first")
+
+    def _go_to_page(self, step: int, land: str) -> None:
+        offset = self._query.offset + step * PAGE_SIZE
+        if offset < 0 or (step > 0 and offset >= self._matching):
+            return
+        self._query = PageQuery(self._query.filter_name, self._query.search, offset)
+        self._selected_id = None
+        self._land = land
+        self.request_load()
+
+    # -- actions on the highlighted starmap -------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim the actions that need a starmap while none is highlighted."""
+        if action in NEEDS_SELECTION and self.selected_id is None:
+            return None
+        return True
+
+    def action_new(self) -> None:
+        """Start a new starmap in the wizard."""
+        from starmap_tui.screens.wizard import WizardScreen
+
+        self.app.push_screen(WizardScreen())
+
+    async def action_open(self) -> None:
+        """Open the highlighted starmap where it belongs for its status."""
+        if self.selected_id is not None:
+            await self.host.open_starmap(self.selected_id)
+
+    async def action_retry(self) -> None:
+        """Queue again the failed or cancelled steps of the highlighted starmap."""
+        starmap_id = self.selected_id
+        if starmap_id is None:
+            return
+        jobs = await (await self.host.store()).retry(starmap_id)
+        if not jobs:
+            self.notify("Nothing to retry: no step failed or was cancelled.")
+            return
+        self.host.jobs_changed()
+        self.notify(f"Retrying {', '.join(job.kind for job in jobs)}.")
+
+    async def action_cancel(self) -> None:
+        """Stop the highlighted starmap's queued or running generation."""
+        starmap_id = self.selected_id
+        if starmap_id is None:
+            return
+        await self.host.store()
+        runner = self.host.runner
+        assert runner is not None
+        if not await runner.cancel_starmap(starmap_id):
+            self.notify("Nothing is queued or running for this starmap.")
+            return
+        self.host.jobs_changed()
+        self.notify("Generation cancelled.")
+
+    def action_rename(self) -> None:
+        """Give the highlighted starmap a new title."""
+        row = self.selected_row
+        if row is not None:
+            from starmap_tui.screens.modals import RenameModal
+
+            self.app.push_screen(RenameModal(row.title), partial(self._rename, row.id))
+
+    async def _rename(self, starmap_id: str, title: str | None) -> None:
+        if not title:
+            return
+        await (await self.host.store()).rename(starmap_id, title)
+        self.request_load()
+
+    def action_delete(self) -> None:
+        """Delete the highlighted starmap after asking."""
+        row = self.selected_row
+        if row is not None:
+            from starmap_tui.screens.modals import ConfirmModal
+
+            question = (
+                f"Delete “{row.title}”?\n\nIts answers, reports and history go "
+                "with it. This cannot be undone."
+            )
+            modal = ConfirmModal(question, yes_label="Delete")
+            self.app.push_screen(modal, partial(self._delete, row.id))
+
+    async def _delete(self, starmap_id: str, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        self._selected_id = self._neighbour_of(starmap_id)
+        self._land = "here"
+        repo = await self.host.store()
+        if self.host.runner is not None:
+            await self.host.runner.cancel_starmap(starmap_id)
+        await repo.delete(starmap_id)
+        self.request_load()
+
+    def _neighbour_of(self, starmap_id: str) -> str | None:
+        ids = self.table.row_ids
+        if starmap_id not in ids:
+            return self._selected_id
+        index = ids.index(starmap_id)
+        if index + 1 < len(ids):
+            return ids[index + 1]
+        return ids[index - 1] if index > 0 else None
+
+    async def action_export(self) -> None:
+        """Write the highlighted starmap to a Markdown, HTML or JSON file."""
+        starmap_id = self.selected_id
+        if starmap_id is None:
+            return
+        record = await (await self.host.store()).get_starmap(starmap_id)
+        if record is None:
+            return
+        from starmap_tui.screens.modals import ExportModal
+
+        suffix = "md" if record.report else "json"
+        default = Path.cwd() / f"{file_stem(record.title)}.{suffix}"
+        self.app.push_screen(ExportModal(default), partial(self._export, record))
+
+    async def _export(
+        self, record: StarmapRecord, choice: tuple[str, Path] | None
+    ) -> None:
+        if choice is None:
+            return
+        fmt, path = choice
+        if fmt != "json" and not record.report:
+            self.notify(
+                "There is no report to export yet; JSON export keeps the answers.",
+                severity="warning",
+            )
+            return
+        try:
+            await asyncio.to_thread(write_export, path, export_text(record, fmt))
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
+            return
+        await (await self.host.store()).log_activity(
+            record.id, "exported", f"{fmt} {path}"
+        )
+        self.notify(f"Exported to {path}")
+
+    # -- the command palette ----------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """The dashboard's actions for the command palette, from its bindings."""
+        from textual.app import SystemCommand
+
+        seen: set[str] = set()
+        for binding in Binding.make_bindings(self.BINDINGS):
+            action = binding.action
+            # "new" and the app.* actions are already the app's own commands.
+            if action in seen or action == "new" or action.startswith("app."):
+                continue
+            seen.add(action)
+            name = action.split("(")[0]
+            if self.check_action(name, ()) is not True:
+                continue
+            yield SystemCommand(
+                binding.description,
+                f"Dashboard · key {self.app.get_key_display(binding)}",
+                partial(self.run_action, action),
+            )
