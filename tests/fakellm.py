@@ -76,6 +76,53 @@ def sse(*events: str | dict[str, Any], event: str | None = None) -> bytes:
     return "".join(out).encode()
 
 
+def anthropic_event(name: str, data: dict[str, Any]) -> bytes:
+    """One named event in SSE wire format, as Anthropic's Messages API sends it."""
+    payload = json.dumps({"type": name, **data}, ensure_ascii=False)
+    return f"event: {name}\ndata: {payload}\n\n".encode()
+
+
+def anthropic_start() -> bytes:
+    """message_start, a text block start and a ping."""
+    message = {"id": "msg_1", "role": "assistant", "content": []}
+    message["usage"] = {"input_tokens": 25, "output_tokens": 1}
+    return (
+        anthropic_event("message_start", {"message": message})
+        + anthropic_event(
+            "content_block_start",
+            {"index": 0, "content_block": {"type": "text", "text": ""}},
+        )
+        + anthropic_event("ping", {})
+    )
+
+
+def anthropic_delta(text: str) -> bytes:
+    """One text_delta."""
+    body = {"index": 0, "delta": {"type": "text_delta", "text": text}}
+    return anthropic_event("content_block_delta", body)
+
+
+def anthropic_finish(stop: str = "end_turn", message_stop: bool = True) -> bytes:
+    """Block stop, message_delta with stop_reason and usage, message_stop."""
+    wire = anthropic_event("content_block_stop", {"index": 0})
+    body = {"delta": {"stop_reason": stop}, "usage": {"output_tokens": 9}}
+    wire += anthropic_event("message_delta", body)
+    if message_stop:
+        wire += anthropic_event("message_stop", {})
+    return wire
+
+
+def anthropic_answer(
+    *parts: str, stop: str = "end_turn", message_stop: bool = True
+) -> bytes:
+    """A whole streamed message."""
+    return (
+        anthropic_start()
+        + b"".join(anthropic_delta(p) for p in parts)
+        + anthropic_finish(stop, message_stop)
+    )
+
+
 def split_every(data: bytes, size: int) -> list[bytes | Pause]:
     """Cut data into pieces of size bytes, ignoring line and character bounds."""
     return [data[i : i + size] for i in range(0, len(data), size)]

@@ -17,10 +17,16 @@ from tests.fakellm import FakeLLM, Pause, Reply
 
 
 async def model_answer(record: StarmapRecord, kind: str) -> str:
-    """The JSON text a good model would give for this step."""
+    """The JSON text a good model would give for this step.
+
+    The offline engine names itself in ``generated_by``; a model would not, so
+    that is left out and the pipeline names the provider and model instead.
+    """
     request = build_request(record, kind, model="m", temperature=0, max_tokens=1)
     provider = OfflineProvider()
-    return "".join([piece async for piece in provider.stream(request)])
+    data = json.loads("".join([piece async for piece in provider.stream(request)]))
+    data.pop("generated_by", None)
+    return json.dumps(data, ensure_ascii=False)
 
 
 def openai_chunks(

@@ -13,6 +13,11 @@ from typing import Any
 import fakellm
 import pytest
 from fakellm import FakeLLM, Pause, Reply, closed_port, split_every
+from fakellm import anthropic_answer as answer
+from fakellm import anthropic_delta as delta
+from fakellm import anthropic_event as event
+from fakellm import anthropic_finish as finish
+from fakellm import anthropic_start as start
 
 from starmap_tui.config import Settings
 from starmap_tui.worker.providers.anthropic import AnthropicProvider
@@ -56,47 +61,6 @@ def request(**overrides: Any) -> GenerationRequest:
     }
     values.update(overrides)
     return GenerationRequest(**values)
-
-
-def event(name: str, data: dict[str, Any]) -> bytes:
-    """One named event in SSE wire format, as the Messages API sends it."""
-    payload = json.dumps({"type": name, **data}, ensure_ascii=False)
-    return f"event: {name}\ndata: {payload}\n\n".encode()
-
-
-def start() -> bytes:
-    """message_start, a text block start and a ping."""
-    message = {"id": "msg_1", "role": "assistant", "content": []}
-    message["usage"] = {"input_tokens": 25, "output_tokens": 1}
-    return (
-        event("message_start", {"message": message})
-        + event(
-            "content_block_start",
-            {"index": 0, "content_block": {"type": "text", "text": ""}},
-        )
-        + event("ping", {})
-    )
-
-
-def delta(text: str) -> bytes:
-    """One text_delta."""
-    body = {"index": 0, "delta": {"type": "text_delta", "text": text}}
-    return event("content_block_delta", body)
-
-
-def finish(stop: str = "end_turn", message_stop: bool = True) -> bytes:
-    """Block stop, message_delta with stop_reason and usage, message_stop."""
-    wire = event("content_block_stop", {"index": 0})
-    body = {"delta": {"stop_reason": stop}, "usage": {"output_tokens": 9}}
-    wire += event("message_delta", body)
-    if message_stop:
-        wire += event("message_stop", {})
-    return wire
-
-
-def answer(*parts: str, stop: str = "end_turn", message_stop: bool = True) -> bytes:
-    """A whole streamed message."""
-    return start() + b"".join(delta(p) for p in parts) + finish(stop, message_stop)
 
 
 def error_event(kind: str, message: str) -> bytes:

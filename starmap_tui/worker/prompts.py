@@ -63,11 +63,16 @@ def answers_block(record: StarmapRecord) -> str:
 
 
 def discovery_pairs(record: StarmapRecord) -> list[tuple[str, str]]:
-    """The deep-dive answers with their question labels (never bare ids)."""
+    """Every deep-dive question's label with its answer ("" when unanswered).
+
+    Labels, never bare ids: the final prompt and the Q&A appendix must make
+    sense on their own.
+    """
     if not record.dynamic_questions:
         return []
     questions = question_set_from_dict(record.dynamic_questions)
-    return labelled_answers(questions.fields, record.dynamic_answers)
+    answered = dict(labelled_answers(questions.fields, record.dynamic_answers))
+    return [(f.label, answered.get(f.label, "")) for f in questions.fields]
 
 
 def build_context(record: StarmapRecord, extra_context: str = "") -> dict[str, Any]:
@@ -101,7 +106,10 @@ def report_prompt(record: StarmapRecord, kind: str, extra_context: str = "") -> 
     ]
     if kind == "final":
         pairs = discovery_pairs(record)
-        qa = "\n".join(f"- Q: {q}\n  A: {a}" for q, a in pairs)
+        qa = "\n".join(
+            f"- Q: {q}\n  A: {a or '(not answered: treat as unknown)'}"
+            for q, a in pairs
+        )
         parts.append("## Deep-dive answers\n" + (qa or "(none given)"))
     else:
         parts.append(
