@@ -47,6 +47,7 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     job_deadline: float = 900.0
+    offline_pace: float = 0.0
     db_path: Path | None = None
 
     def __post_init__(self) -> None:
@@ -138,6 +139,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "connect_timeout": _number(1.0, 120.0),
     "read_timeout": _number(*READ_TIMEOUT_RANGE),
     "job_deadline": _number(60.0, 86_400.0),
+    "offline_pace": _number(0.0, 5.0),
     "db_path": _path,
 }
 

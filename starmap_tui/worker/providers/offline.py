@@ -18,6 +18,11 @@ class OfflineProvider:
     name = "offline"
     model = "rules-v1"
 
+    def __init__(self, pace: float = 0.0) -> None:
+        # Seconds between chunks. Zero is as fast as the rules run; a small
+        # pace lets a demo (or the end-to-end test) watch a job in progress.
+        self.pace = pace
+
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         """Yield the result's JSON text in chunks, yielding control between them."""
         if request.kind not in ("questions", "preliminary", "final"):
@@ -27,7 +32,7 @@ class OfflineProvider:
         request.usage.output_tokens = 0
         for start in range(0, len(text), CHUNK_CHARS):
             yield text[start : start + CHUNK_CHARS]
-            await asyncio.sleep(0)
+            await asyncio.sleep(self.pace)
 
     async def aclose(self) -> None:
         """Nothing to release: the engine holds no connections."""

@@ -28,7 +28,7 @@ def make_provider(settings: Settings, **options: Any) -> Provider:
         raise ValueError(f"Unknown provider {settings.provider!r}") from None
     provider_class = getattr(importlib.import_module(module_name), class_name)
     if settings.provider == "offline":
-        return provider_class()
+        return provider_class(pace=settings.offline_pace)
     return provider_class(settings, **options)
 
 
