@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
+# How long the first frame may wait for the first page read since compose; a
+# slower store paints an empty table first and fills it when the read is in.
+FIRST_PAINT_WAIT = 0.5
 FILTER_NAMES: tuple[str, ...] = ("all", "draft", "processing", "completed", "failed")
 NEEDS_SELECTION = frozenset({"open", "retry", "cancel", "rename", "delete", "export"})
 
@@ -96,6 +100,15 @@ class Page:
     rows: list[StarmapRow]
     matching: int
     stats: Stats
+
+
+FirstRead = tuple[LightReader | None, Page | None]
+
+
+def read_first_page(db_path: Path, query: PageQuery) -> FirstRead:
+    """Open the light reader and read the first page (runs in a thread)."""
+    reader = LightReader.open(db_path)
+    return reader, None if reader is None else light_page(reader, query)
 
 
 def light_page(reader: LightReader, query: PageQuery) -> Page:
@@ -228,11 +241,15 @@ class DashboardScreen(Screen[None]):
         self._stale = False
         self._light: LightReader | None = None
         self._light_tried = False
+        self._first_read: asyncio.Future[FirstRead] | None = None
 
     # -- layout ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         """Counters, filter and search, the table beside its preview, keys."""
+        self._first_read = asyncio.get_running_loop().run_in_executor(
+            None, read_first_page, self.host.db_path, self._query
+        )
         with Vertical(id="dashboard-body"):
             yield StatsBar(id="stats")
             with Horizontal(id="toolbar"):
@@ -271,9 +288,25 @@ class DashboardScreen(Screen[None]):
         selected = self.selected_id
         return self._rows.get(selected) if selected else None
 
-    def on_mount(self) -> None:
-        """Read the first page (in a thread, before the ORM is loaded)."""
+    async def on_mount(self) -> None:
+        """Show the first page, read in a thread since compose, if it is in."""
+        if self._first_read is not None:
+            await asyncio.wait([self._first_read], timeout=FIRST_PAINT_WAIT)
+            if self._first_read.done() and self._take_first_read():
+                return
         self.request_load()
+
+    def _take_first_read(self) -> bool:
+        """Apply the first read; False if there is nothing to apply yet."""
+        first, self._first_read = self._first_read, None
+        if first is None or first.exception() is not None:
+            return False
+        self._light_tried = True
+        self._light, page = first.result()
+        if page is None or page.query != self._query:
+            return False
+        self._apply(page)
+        return True
 
     # -- loading ----------------------------------------------------------------
 
@@ -293,9 +326,13 @@ class DashboardScreen(Screen[None]):
                 await self._load_once()
                 if not self._pending:
                     break
+        except NoMatches:
+            # The widgets are gone: the app is closing while a read was out.
+            return
         except Exception as exc:
             log.exception("reading the dashboard failed")
-            self.query_one("#page-info", Static).update(f"Cannot read starmaps: {exc}")
+            for info in self.query("#page-info").results(Static):
+                info.update(f"Cannot read starmaps: {exc}")
         finally:
             self._loading = False
 
@@ -319,6 +356,9 @@ class DashboardScreen(Screen[None]):
         self._apply(page)
 
     async def _fetch(self, query: PageQuery) -> Page | None:
+        if self._first_read is not None:
+            await asyncio.wait([self._first_read])
+            self._take_first_read()
         if self.host.store_ready:
             self._close_light()
             return await repo_page(await self.host.store(), query)
@@ -434,12 +474,15 @@ class DashboardScreen(Screen[None]):
         if self.host.store_ready:
             self._load_record_preview(row.id, key)
 
-    @work(group="dashboard-preview", exclusive=True)
+    @work(group="dashboard-preview", exclusive=True, exit_on_error=False)
     async def _load_record_preview(self, starmap_id: str, key: tuple[str, str]) -> None:
         record = await (await self.host.store()).get_starmap(starmap_id)
-        if record is None or self.selected_id != starmap_id:
+        try:
+            if record is None or self.selected_id != starmap_id:
+                return
+            self.query_one("#preview", StarmapPreview).show(record_preview(record), key)
+        except NoMatches:
             return
-        self.query_one("#preview", StarmapPreview).show(record_preview(record), key)
 
     # -- filter, search, pages ------------------------------------------------------
 

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
 
 from starmap_tui.questionnaire.stages import STEP_TITLES
 from starmap_tui.storage.records import StarmapRow
@@ -107,6 +108,8 @@ class JobTable(DataTable[Text]):
         self.loaded = False
         self._cells: dict[str, Cells] = {}
         self._title_width = COLUMNS[0][2]
+        self._batch = 0
+        self._rest_pending = False
 
     def on_mount(self) -> None:
         """Add the columns."""
@@ -124,13 +127,15 @@ class JobTable(DataTable[Text]):
         title_width = max(MIN_TITLE_WIDTH, spare)
         if title_width == self._title_width:
             return
+        # Widening the column in place (the resize already invalidated the
+        # rendered rows) avoids re-adding, and so re-measuring, every row.
+        self.virtual_size = Size(
+            self.virtual_size.width + title_width - self._title_width,
+            self.virtual_size.height,
+        )
         self._title_width = title_width
-        keep = self.highlighted_id
-        cells, self._cells = self._cells, {}
-        self.clear(columns=True)
-        self._add_columns()
-        self._rebuild(cells)
-        self._place_cursor(keep, "first")
+        self.columns[ColumnKey("title")].width = title_width
+        self.refresh()
 
     # -- reading ----------------------------------------------------------------
 
@@ -159,44 +164,72 @@ class JobTable(DataTable[Text]):
     def show_rows(
         self, rows: Sequence[StarmapRow], keep_id: str | None, land: str = "first"
     ) -> None:
-        """Show ``rows``, keeping the cursor on ``keep_id`` when it is there."""
+        """Show ``rows``, keeping the cursor on ``keep_id`` when it is there.
+
+        Without ``keep_id`` among the rows, ``land`` places the cursor: on the
+        first or last row, or ("here") on the row index it was on.
+        """
         cells = {row.id: row_cells(row) for row in rows}
+        target = self._target_row(list(cells), keep_id, land)
         if list(cells) == list(self._cells):
             self._update_changed(cells)
         else:
-            self._rebuild(cells)
+            self._rebuild(cells, at_least=target + 1)
         self.loaded = True
-        self._place_cursor(keep_id, land)
+        if self.row_count and target != self.cursor_row:
+            self.move_cursor(row=target, animate=False)
+
+    def _target_row(self, ids: list[str], keep_id: str | None, land: str) -> int:
+        if keep_id is not None and keep_id in ids:
+            return ids.index(keep_id)
+        if land == "last":
+            return max(len(ids) - 1, 0)
+        if land == "here":
+            return max(min(self.cursor_row, len(ids) - 1), 0)
+        return 0
 
     def _update_changed(self, cells: dict[str, Cells]) -> None:
+        old_cells, self._cells = self._cells, cells
         for starmap_id, new in cells.items():
-            old = self._cells[starmap_id]
+            old = old_cells[starmap_id]
             for (key, _label, _width), before, after in zip(
                 COLUMNS, old, new, strict=True
             ):
                 if not same_text(before, after):
-                    self.update_cell(starmap_id, key, after)
-        self._cells = cells
+                    self._update_cell(starmap_id, key, after)
 
-    def _rebuild(self, cells: dict[str, Cells]) -> None:
-        self.clear()
-        for starmap_id, row in cells.items():
-            self.add_row(*row, key=starmap_id)
-        self._cells = cells
-
-    def _place_cursor(self, keep_id: str | None, land: str) -> None:
-        if not self.row_count:
+    def _update_cell(self, starmap_id: str, column: str, cell: Text) -> None:
+        try:
+            self.update_cell(starmap_id, column, cell)
+        except (RowDoesNotExist, CellDoesNotExist):
+            # Not added yet (the rest of the page follows the first paint);
+            # it will be added from _cells with the new value.
             return
-        if keep_id is not None and keep_id in self._cells:
-            target = self.get_row_index(keep_id)
-        elif keep_id is None and land == "last":
-            target = self.row_count - 1
-        elif keep_id is None and land == "here":
-            target = min(self.cursor_row, self.row_count - 1)
-        else:
-            target = 0
-        if target != self.cursor_row:
-            self.move_cursor(row=target, animate=False)
+
+    def _rebuild(self, cells: dict[str, Cells], at_least: int) -> None:
+        """Replace every row; rows beyond the first screenful follow a frame later.
+
+        Adding a row measures each of its cells, so a whole page at once would
+        hold up the frame that shows the rows the user can actually see.
+        """
+        self.clear()
+        self._cells = cells
+        ids = list(cells)
+        # No more rows than the terminal has lines can be visible at first.
+        now = max(self.app.size.height, at_least)
+        for starmap_id in ids[:now]:
+            self.add_row(*cells[starmap_id], key=starmap_id)
+        self._batch += 1
+        self._rest_pending = len(ids) > now
+        if self._rest_pending:
+            self.call_after_refresh(self._add_rest, self._batch, ids[now:])
+
+    def _add_rest(self, batch: int, ids: list[str]) -> None:
+        if batch != self._batch:
+            return
+        self._rest_pending = False
+        for starmap_id in ids:
+            self.add_row(*self._cells[starmap_id], key=starmap_id)
 
     def set_progress(self, starmap_id: str, percent: int) -> None:
         """Move one row's bar without a query (a runner progress event)."""
@@ -214,9 +247,13 @@ class JobTable(DataTable[Text]):
 
     # -- paging at the edges ------------------------------------------------------
 
+    @property
+    def _on_last_row(self) -> bool:
+        return not self._rest_pending and self.cursor_row >= self.row_count - 1
+
     def action_cursor_down(self) -> None:
         """Move down; from the last row, go on to the next page."""
-        if self.has_next_page and self.cursor_row >= self.row_count - 1:
+        if self.has_next_page and self._on_last_row:
             self.post_message(self.PageRequested(1, "first"))
             return
         super().action_cursor_down()
@@ -230,7 +267,7 @@ class JobTable(DataTable[Text]):
 
     def action_page_down(self) -> None:
         """Page down; on the last row, load the next page."""
-        if self.has_next_page and self.cursor_row >= self.row_count - 1:
+        if self.has_next_page and self._on_last_row:
             self.post_message(self.PageRequested(1, "first"))
             return
         super().action_page_down()

@@ -29,7 +29,7 @@ def _status_line(status: str, step: str, percent: int, phase: str) -> Text:
         if phase:
             line.append("  ")
             line.append(clean(phase), style="italic")
-    else:
+    elif status == "draft":
         line.append("  at ", style="dim")
         line.append(STEP_TITLES.get(step, clean(step)))
     return line
@@ -50,12 +50,11 @@ def _report(record: StarmapRecord) -> dict[str, Any] | None:
 
 
 def _bullets(text: Text, items: list[Any]) -> None:
-    for item in items[:MAX_ITEMS]:
-        text.append("• ")
+    for n, item in enumerate(items[:MAX_ITEMS]):
+        text.append("\n• " if n else "• ")
         text.append(clean(item, multiline=True))
-        text.append("\n")
     if len(items) > MAX_ITEMS:
-        text.append(f"… and {len(items) - MAX_ITEMS} more\n", style="dim")
+        text.append(f"\n… and {len(items) - MAX_ITEMS} more", style="dim")
 
 
 def _phase_line(phase: Any) -> str:
