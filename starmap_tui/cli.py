@@ -434,7 +434,7 @@ def _print_table_rows(rows: Any) -> None:
             out.write(
                 f"{'ID':<36}  {'STATUS':<10}  {'PROG':>4}  {'UPDATED':<16}  TITLE\n"
             )
-        updated = row.updated_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        updated = row.updated_at.astimezone().isoformat(" ", "minutes")[:16]
         title = printable(row.title)
         progress = f"{row.progress:>3}%"
         out.write(
@@ -447,6 +447,8 @@ def _print_table_rows(rows: Any) -> None:
 
 def printable(text: str) -> str:
     """Text with control characters (ANSI escapes included) made visible."""
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 

@@ -552,6 +552,21 @@ def test_list_rejects_bad_options(flags: list[str], message: str) -> None:
     assert message in done.stderr
 
 
+async def test_list_makes_control_characters_in_titles_visible(
+    repo: Repository,
+) -> None:
+    await repo.create_starmap("Plain title")
+    await repo.create_starmap("Red \x1b[31malert\x07 title")
+
+    table = cli("list").stdout
+
+    assert "\x1b" not in table
+    assert "\x07" not in table
+    assert "Red \\x1b[31malert\\x07 title" in table
+    assert "Plain title" in table
+    assert json.loads(cli("list", "--json").stdout)[0]["title"].startswith("Red \x1b")
+
+
 def test_list_without_a_store_says_so_and_creates_none(db_path: Path) -> None:
     assert cli("list").stdout.strip() == "No starmaps yet."
     assert json.loads(cli("list", "--json").stdout) == []
