@@ -235,6 +235,7 @@ class DashboardScreen(Screen[None]):
         self._matching = 0
         self._rows: dict[str, StarmapRow] = {}
         self._selected_id: str | None = None
+        self._chosen = False
         self._land = "first"
         self._loading = False
         self._pending = False
@@ -348,9 +349,8 @@ class DashboardScreen(Screen[None]):
             page = await self._fetch_required(
                 PageQuery(query.filter_name, query.search, last)
             )
-        if page.query.filter_name != self._query.filter_name or (
-            page.query.search != self._query.search
-        ):
+        if self._query != query:
+            # The filter, search or page changed while reading: read again.
             self._pending = True
             return
         self._apply(page)
@@ -386,7 +386,7 @@ class DashboardScreen(Screen[None]):
 
     async def _follow_selection(self, page: Page) -> Page:
         """Move to the page that holds the selected starmap, if it moved away."""
-        wanted = self._selected_id
+        wanted = self._wanted_id()
         if wanted is None or not self.host.store_ready:
             return page
         if any(row.id == wanted for row in page.rows):
@@ -410,7 +410,8 @@ class DashboardScreen(Screen[None]):
         table = self.table
         table.has_previous_page = page.query.offset > 0
         table.has_next_page = page.query.offset + len(page.rows) < page.matching
-        table.show_rows(page.rows, self._selected_id, self._land)
+        table.show_rows(page.rows, self._wanted_id(), self._land)
+        self._chosen = False
         if table.row_count:
             self._selected_id = table.highlighted_id
             self._land = "here"
@@ -418,6 +419,22 @@ class DashboardScreen(Screen[None]):
         self.query_one("#page-info", Static).update(page_info(page))
         self._refresh_preview()
         self.refresh_bindings()
+
+    def _wanted_id(self) -> str | None:
+        """The starmap the next read should keep highlighted.
+
+        The table's own cursor is the truth (a key press may have moved it
+        while a read was out), unless an action chose the next highlight.
+        """
+        if self._chosen or not self.table.row_count:
+            return self._selected_id
+        return self.table.highlighted_id
+
+    def _choose(self, starmap_id: str | None, land: str) -> None:
+        """Make the next read highlight ``starmap_id`` (None: land by ``land``)."""
+        self._selected_id = starmap_id
+        self._chosen = True
+        self._land = land
 
     def _show_waiting(self) -> None:
         self.query_one("#page-info", Static).update("Opening the store…")
@@ -446,7 +463,7 @@ class DashboardScreen(Screen[None]):
     @on(JobTable.RowHighlighted, "#starmaps")
     def _highlighted(self) -> None:
         selected = self.table.highlighted_id
-        if selected is not None:
+        if selected is not None and not self._chosen:
             self._selected_id = selected
             self._land = "here"
         self._refresh_preview()
@@ -529,8 +546,7 @@ class DashboardScreen(Screen[None]):
         if offset < 0 or (step > 0 and offset >= self._matching):
             return
         self._query = PageQuery(self._query.filter_name, self._query.search, offset)
-        self._selected_id = None
-        self._land = land
+        self._choose(None, land)
         self.request_load()
 
     # -- actions on the highlighted starmap -------------------------------------------
@@ -608,8 +624,7 @@ class DashboardScreen(Screen[None]):
     async def _delete(self, starmap_id: str, confirmed: bool | None) -> None:
         if not confirmed:
             return
-        self._selected_id = self._neighbour_of(starmap_id)
-        self._land = "here"
+        self._choose(self._neighbour_of(starmap_id), "here")
         repo = await self.host.store()
         if self.host.runner is not None:
             await self.host.runner.cancel_starmap(starmap_id)
