@@ -7,7 +7,7 @@ years. Completed starmaps carry full-size reports (real offline-engine output
 generated once at the start), so rows are as wide as real ones.
 
 Then it runs the installed command as a subprocess several times and prints
-the median wall time, the rows printed and the command's peak RSS (wait4 in
+the median wall and CPU time, the rows printed and the command's peak RSS (wait4 in
 a small launcher), beside a baseline ``python -c pass`` measured the same way.
 Targets: under 0.5 s and under 150 MB.
 
@@ -250,12 +250,14 @@ if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
 _, status, usage = os.wait4(pid, 0)
 elapsed = time.perf_counter() - started
-sys.stderr.write(f"{elapsed} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+cpu = usage.ru_utime + usage.ru_stime
+code = os.waitstatus_to_exitcode(status)
+sys.stderr.write(f"{elapsed} {cpu} {usage.ru_maxrss} {code}")
 """
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Run once; return (wall seconds, stdout lines, peak RSS in KiB)."""
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, int, int]:
+    """Run once; return (wall s, CPU s, stdout lines, peak RSS in KiB)."""
     child = subprocess.Popen(
         [sys.executable, "-S", "-c", LAUNCHER, *command],
         stdout=subprocess.PIPE,
@@ -266,21 +268,22 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     lines = 0
     while chunk := child.stdout.read(1 << 16):
         lines += chunk.count(b"\n")
-    elapsed, rss, code = child.stderr.read().split()
+    elapsed, cpu, rss, code = child.stderr.read().split()
     child.wait()
     if int(code):
         raise SystemExit(f"{command} exited with {code}")
-    return float(elapsed), lines, int(rss)
+    return float(elapsed), float(cpu), lines, int(rss)
 
 
 def report(label: str, command: list[str], env: dict[str, str], runs: int) -> None:
-    """Measure ``runs`` times and print the median time, lines and peak RSS."""
+    """Measure ``runs`` times and print medians of wall and CPU time, lines, RSS."""
     results = [measure(command, env) for _ in range(runs)]
     times = [r[0] for r in results]
+    cpu = statistics.median(r[1] for r in results)
     print(
-        f"{label:<36} median {statistics.median(times):.3f} s "
-        f"(min {min(times):.3f}, max {max(times):.3f}); "
-        f"lines {results[0][1]:,}; peak RSS {max(r[2] for r in results) / 1024:.1f} MB"
+        f"{label:<32} median {statistics.median(times):.3f} s "
+        f"(min {min(times):.3f}, max {max(times):.3f}; CPU {cpu:.3f} s); "
+        f"lines {results[0][2]:,}; peak RSS {max(r[3] for r in results) / 1024:.1f} MB"
     )
 
 
