@@ -1,0 +1,489 @@
+"""ReportScreen: a starmap's report with its contents, charts, edits and exports.
+
+The screen shows the final report, else the preliminary one with a notice while
+the final is generated; it re-reads the starmap on every ``StoreChanged`` so
+progress and the finished report appear by themselves. Generation itself is the
+App's runner's work: the screen only queues jobs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Markdown, Static, TextArea
+from textual.widgets.markdown import MarkdownBlock, MarkdownTableOfContents
+
+from starmap_tui.report import export
+from starmap_tui.storage.records import StarmapRecord
+from starmap_tui.widgets.charts import BudgetChart, TimelineChart
+from starmap_tui.widgets.report_view import ReportNotice, ReportState, report_state
+from starmap_tui.widgets.safe_text import clean, literal
+
+if TYPE_CHECKING:
+    from starmap_tui.storage.repository import Repository
+
+EXPORT_FORMATS = ("md", "html", "json")
+EDIT_HINT = "ctrl+s saves it as a new revision (the old text is kept); esc discards."
+CONTEXT_HINT = (
+    "Regenerate the final report. Add context it should take into account "
+    "(optional): ctrl+s queues it, esc cancels. The current report is kept as a "
+    "revision."
+)
+CONTEXT_PLACEHOLDER = (
+    "e.g. The pilot clinic is Aurora; union reps must approve schedules; "
+    "budget is now capped at $60,000."
+)
+# Actions that only make sense while the report is shown, not in the editor.
+VIEW_ACTIONS = frozenset({"edit", "regenerate", "export", "copy", "retry", "toc"})
+
+
+class ExportError(Exception):
+    """An export could not be written; the message says what to do."""
+
+
+def slugify(title: str) -> str:
+    """A file-name-safe form of a title: ``Intake training`` → ``intake-training``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return slug[:60].rstrip("-") or "starmap"
+
+
+def default_export_path(title: str, fmt: str = "md") -> Path:
+    """Where an export goes unless the user says otherwise: the working folder."""
+    return Path.cwd() / f"{slugify(title)}.{fmt}"
+
+
+def export_text(record: StarmapRecord, fmt: str) -> str:
+    """The export of a starmap in ``fmt`` (md, html or json)."""
+    if fmt == "json":
+        return export.to_json_document(
+            title=record.title,
+            answers=record.answers,
+            dynamic_questions=record.dynamic_questions,
+            dynamic_answers=record.dynamic_answers,
+            report=record.final_json or record.preliminary_json,
+            markdown=record.report,
+            status=record.status,
+            experience_level=record.experience_level,
+        )
+    if fmt == "html":
+        return export.to_html(record.report or "", title=record.title)
+    return export.to_markdown(record.report or "")
+
+
+def write_export(record: StarmapRecord, fmt: str, path: str | Path) -> Path:
+    """Write the export to ``path`` (parents created) and return where it went."""
+    if fmt not in EXPORT_FORMATS:
+        raise ExportError(f"Unknown format {fmt!r}: choose md, html or json.")
+    target = Path(path).expanduser()
+    if not str(path).strip():
+        raise ExportError("Give a file name to export to.")
+    target = target if target.is_absolute() else Path.cwd() / target
+    if target.is_dir():
+        name = f"{slugify(record.title)}.{fmt}"
+        raise ExportError(f"{target} is a folder. Add a file name, such as {name}.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(export_text(record, fmt), encoding="utf-8")
+    except PermissionError:
+        raise ExportError(
+            f"No permission to write {target}. Pick a folder you can write to."
+        ) from None
+    except OSError as exc:
+        raise ExportError(f"Cannot write {target}: {exc.strerror or exc}.") from None
+    return target
+
+
+class ReportScreen(Screen[None]):
+    """One starmap's report: read, edit, regenerate, export and copy it."""
+
+    AUTO_FOCUS = "#report-scroll"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="report.back"),
+        Binding("e", "edit", "Edit", id="report.edit"),
+        Binding("g", "regenerate", "Regenerate", id="report.regenerate"),
+        Binding("x", "export", "Export", id="report.export"),
+        Binding("y", "copy", "Copy", id="report.copy"),
+        Binding("r", "retry", "Retry", id="report.retry"),
+        Binding("t", "toc", "Contents", id="report.toc"),
+        Binding("ctrl+s", "save", "Save", id="report.save"),
+    ]
+
+    def __init__(self, starmap_id: str) -> None:
+        super().__init__()
+        self.starmap_id = starmap_id
+        self.record: StarmapRecord | None = None
+        self.state: ReportState | None = None
+        self.mode = "view"
+        self._editing_kind: str | None = None
+        self._editing_from = ""
+        self._shown_body: str | None = None
+        self._shown_kind: str | None = None
+        self._shown_notice: tuple[object, ...] = ()
+        self._reload_wanted = False
+        self._reloading = False
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Title, notice, contents beside the charts and report, and the editor."""
+        yield Static(id="report-title", markup=False)
+        yield Static(id="report-subtitle", markup=False)
+        yield ReportNotice(id="report-notice")
+        with Horizontal(id="report-body"):
+            markdown = Markdown(id="report-markdown", open_links=False)
+            yield MarkdownTableOfContents(markdown, id="report-toc")
+            with VerticalScroll(id="report-scroll"):
+                with Vertical(id="report-charts"):
+                    yield TimelineChart(id="report-timeline")
+                    yield BudgetChart(id="report-budget")
+                yield markdown
+        with Vertical(id="report-editor"):
+            yield Static(id="report-editor-label", markup=False)
+            yield TextArea(id="report-editor-text", soft_wrap=True)
+            with Horizontal(id="report-editor-buttons"):
+                yield Button("Save  ctrl+s", id="report-editor-save", variant="primary")
+                yield Button("Cancel  esc", id="report-editor-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the starmap once the store is open."""
+        self.query_one("#report-editor").display = False
+        self.query_one("#report-body").display = False
+        self.request_reload()
+
+    # -- loading and live updates --------------------------------------------
+
+    async def repo(self) -> Repository:
+        """The app's repository, once it is open."""
+        return await self.app.store()  # type: ignore[attr-defined,no-any-return]
+
+    def request_reload(self) -> None:
+        """Re-read the starmap soon; reloads never overlap and never pile up."""
+        self._reload_wanted = True
+        if not self._reloading:
+            self._reloading = True
+            self.run_worker(self._reload_loop(), group="report-reload")
+
+    async def _reload_loop(self) -> None:
+        # One loop at a time: cancelling a half-done Markdown update to start
+        # another would leave the document half built.
+        try:
+            while self._reload_wanted:
+                self._reload_wanted = False
+                await self._reload()
+        finally:
+            self._reloading = False
+
+    async def _reload(self) -> None:
+        record = await (await self.repo()).get_starmap(self.starmap_id)
+        if record is None:
+            self._show_missing()
+            return
+        await self.show_record(record)
+
+    def on_store_changed(self, message: Any) -> None:
+        """Follow the runner: progress updates the notice, anything else reloads."""
+        event = message.event
+        if event is not None and event.starmap_id != self.starmap_id:
+            return
+        record = self.record
+        if (
+            event is not None
+            and event.kind == "progress"
+            and record is not None
+            and event.job_id == record.report_job_id
+        ):
+            self._show_notice(
+                replace(
+                    record,
+                    report_job_status="running",
+                    report_job_progress=event.percent,
+                    report_job_phase=event.phase,
+                )
+            )
+            return
+        self.request_reload()
+
+    async def show_record(self, record: StarmapRecord) -> None:
+        """Show ``record``: notice, report text and charts."""
+        self._show_notice(record)
+        state = self.state
+        assert state is not None
+        if self.mode != "view":
+            return
+        body = self.query_one("#report-body")
+        body.display = bool(state.body)
+        if state.body != self._shown_body:
+            await self._show_body(state)
+
+    def _show_notice(self, record: StarmapRecord) -> None:
+        self.record = record
+        self.state = state = report_state(record)
+        # The store is re-read every second; repainting unchanged widgets would
+        # re-lay out the whole (long) document each time.
+        shown = (record.title, record.status, state.kind, state.notice, state.phase)
+        if shown == self._shown_notice:
+            return
+        self._shown_notice = shown
+        self.query_one("#report-title", Static).update(literal(record.title, "bold"))
+        self.query_one("#report-subtitle", Static).update(_subtitle(record, state))
+        self.query_one(ReportNotice).show(state)
+        self.refresh_bindings()
+
+    async def _show_body(self, state: ReportState) -> None:
+        kind_changed = state.kind != self._shown_kind
+        self._shown_body, self._shown_kind = state.body, state.kind
+        await self.query_one(Markdown).update(clean(state.body, multiline=True))
+        plan = (state.data or {}).get("delivery_plan")
+        budget = (state.data or {}).get("budget")
+        shown = [
+            self.query_one(TimelineChart).show(plan),
+            self.query_one(BudgetChart).show(budget),
+        ]
+        self.query_one("#report-charts").display = any(shown)
+        if kind_changed:
+            self.query_one("#report-scroll").scroll_home(animate=False)
+
+    def _show_missing(self) -> None:
+        self.query_one("#report-body").display = False
+        self.query_one("#report-title", Static).update("Starmap not found")
+        self.notify(
+            "This starmap no longer exists (deleted elsewhere?).",
+            severity="error",
+            markup=False,
+        )
+
+    # -- table of contents ---------------------------------------------------
+
+    def on_markdown_table_of_contents_updated(
+        self, message: Markdown.TableOfContentsUpdated
+    ) -> None:
+        """Fill the contents panel from the document's headings."""
+        self.query_one(
+            MarkdownTableOfContents
+        ).table_of_contents = message.table_of_contents
+        message.stop()
+
+    def on_markdown_table_of_contents_selected(
+        self, message: Markdown.TableOfContentsSelected
+    ) -> None:
+        """Scroll the chosen heading to the top."""
+        block = self.query_one(f"#{message.block_id}", MarkdownBlock)
+        self.query_one("#report-scroll").scroll_to_widget(block, top=True)
+        message.stop()
+
+    def action_toc(self) -> None:
+        """Show or hide the table of contents."""
+        toc = self.query_one(MarkdownTableOfContents)
+        toc.display = not toc.display
+
+    # -- which keys apply now ------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide editor keys while reading, reading keys while editing."""
+        state = self.state
+        if action == "save":
+            return self.mode != "view"
+        if action not in VIEW_ACTIONS:
+            return True
+        if self.mode != "view":
+            return False
+        if action == "retry":
+            return bool(state and state.can_retry)
+        if action == "regenerate":
+            usable = state is not None and state.body and not state.pending_final
+            return True if usable else None
+        if action in ("edit", "export", "copy"):
+            return True if state and state.body else None
+        return True
+
+    # -- edit and regenerate -------------------------------------------------
+
+    def action_edit(self) -> None:
+        """Open the shown report in an editor."""
+        state = self.state
+        if state is None or not state.body:
+            self.notify("There is no report to edit yet.", severity="warning")
+            return
+        self._editing_kind = state.kind
+        label = f"Editing the {state.kind} report. {EDIT_HINT}"
+        self._open_editor("edit", state.body, label)
+
+    def action_regenerate(self) -> None:
+        """Ask for extra context, then queue a new final report."""
+        state = self.state
+        if state is None or not state.body:
+            self.notify("Finish the questionnaire first: there is no report yet.")
+            return
+        if state.pending_final:
+            self.notify("The final report is already being generated.")
+            return
+        self._open_editor("context", "", CONTEXT_HINT)
+
+    def _open_editor(self, mode: str, text: str, label: str) -> None:
+        self.mode = mode
+        self._editing_from = text
+        editor = self.query_one(TextArea)
+        editor.load_text(text)
+        editor.placeholder = CONTEXT_PLACEHOLDER if mode == "context" else ""
+        self.query_one("#report-editor-label", Static).update(label)
+        self.query_one("#report-body").display = False
+        self.query_one("#report-editor").display = True
+        editor.focus()
+        self.refresh_bindings()
+
+    async def _close_editor(self) -> None:
+        self.mode = "view"
+        self._editing_kind = None
+        self.query_one("#report-editor").display = False
+        self.query_one("#report-scroll").focus()
+        self.refresh_bindings()
+        if self.record is not None:
+            await self.show_record(self.record)
+
+    async def action_save(self) -> None:
+        """Save the edit as a revision, or queue the regeneration."""
+        text = self.query_one(TextArea).text
+        if self.mode == "edit":
+            await self._save_edit(text)
+        elif self.mode == "context":
+            await self._queue_regeneration(text.strip())
+
+    async def _save_edit(self, body: str) -> None:
+        if not body.strip():
+            self.notify("A report cannot be empty.", severity="error")
+            return
+        kind = self._editing_kind or "final"
+        if body == self._editing_from:
+            await self._close_editor()
+            self.notify("No changes to save.")
+            return
+        repo = await self.repo()
+        record = await repo.save_edited_report(self.starmap_id, kind, body)
+        self.record = record
+        await self._close_editor()
+        self.notify(f"Saved the {kind} report as a new revision.")
+
+    async def _queue_regeneration(self, extra_context: str) -> None:
+        repo = await self.repo()
+        await repo.enqueue(
+            self.starmap_id, "final", params={"extra_context": extra_context}
+        )
+        self.app.jobs_changed()  # type: ignore[attr-defined]
+        await self._close_editor()
+        self.request_reload()
+        self.notify("Regenerating the final report; the current one is kept.")
+
+    async def action_back(self) -> None:
+        """Leave the editor (discarding it), or go back to the previous screen."""
+        if self.mode == "view":
+            self.app.pop_screen()
+            return
+        changed = self.query_one(TextArea).text != self._editing_from
+        was = self.mode
+        await self._close_editor()
+        if changed:
+            what = "Edit" if was == "edit" else "Regeneration"
+            self.notify(f"{what} cancelled; nothing was saved.")
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The editor's Save and Cancel buttons."""
+        event.stop()
+        if event.button.id == "report-editor-save":
+            await self.action_save()
+        elif event.button.id == "report-editor-cancel":
+            await self.action_back()
+
+    async def flush_unsaved(self) -> None:
+        """On quit, keep an unsaved edit as a revision rather than lose it."""
+        if self.mode != "edit":
+            return
+        body = self.query_one(TextArea).text
+        if body.strip() and body != self._editing_from:
+            repo = await self.repo()
+            await repo.save_edited_report(
+                self.starmap_id, self._editing_kind or "final", body
+            )
+
+    # -- retry, copy, export -------------------------------------------------
+
+    async def action_retry(self) -> None:
+        """Queue again the step that failed or was cancelled."""
+        repo = await self.repo()
+        jobs = await repo.retry(self.starmap_id)
+        if not jobs:
+            self.notify("Nothing to retry.")
+            return
+        self.app.jobs_changed()  # type: ignore[attr-defined]
+        self.request_reload()
+        kinds = ", ".join(job.kind for job in jobs)
+        self.notify(f"Queued again: {kinds}.")
+
+    def action_copy(self) -> None:
+        """Copy the shown report's Markdown to the clipboard (OSC 52)."""
+        state = self.state
+        if state is None or not state.body:
+            self.notify("There is no report to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(state.body)
+        self.notify(
+            f"Copied the {state.kind} report ({len(state.body):,} characters). "
+            "Terminals without OSC 52 support ignore the copy.",
+            title="Copied",
+        )
+
+    def action_export(self) -> None:
+        """Ask for a format and a path, then write the export."""
+        from starmap_tui.screens.modals import ExportModal
+
+        record = self.record
+        if record is None or not record.report:
+            self.notify("There is no report to export yet.", severity="warning")
+            return
+        default = default_export_path(record.title)
+        self.app.push_screen(ExportModal(default), callback=self._export_chosen)
+
+    async def _export_chosen(self, choice: tuple[str, Path | str] | None) -> None:
+        if choice is None or self.record is None:
+            return
+        fmt, path = choice
+        await self.export_to(fmt, path)
+
+    async def export_to(self, fmt: str, path: str | Path) -> Path | None:
+        """Write the export and log it; a bad path is reported, not raised."""
+        assert self.record is not None
+        try:
+            target = write_export(self.record, fmt, path)
+        except ExportError as exc:
+            self.notify(str(exc), title="Export failed", severity="error", markup=False)
+            return None
+        repo = await self.repo()
+        await repo.log_activity(self.starmap_id, "exported", f"{fmt} → {target}")
+        self.notify(f"Exported to {target}", title="Exported", markup=False)
+        return target
+
+
+def _subtitle(record: StarmapRecord, state: ReportState) -> Text:
+    """``Final report · completed`` and the like."""
+    what = {"final": "Final report", "preliminary": "Preliminary report"}
+    text = Text(what.get(state.kind or "", "No report yet"), style="bold")
+    text.append(f"  ·  status: {record.status}", style="dim")
+    return text
+
+
+__all__ = [
+    "ExportError",
+    "ReportScreen",
+    "default_export_path",
+    "export_text",
+    "slugify",
+    "write_export",
+]
