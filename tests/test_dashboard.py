@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 from helpers import sample_answers, wait_until
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static
 
 from starmap_tui.app import StarmapApp
 from starmap_tui.config import Settings
 from starmap_tui.screens import dashboard as dashboard_module
 from starmap_tui.screens.dashboard import DashboardScreen
 from starmap_tui.storage.repository import Repository
+from starmap_tui.widgets.filter_bar import FilterBar
 from starmap_tui.widgets.job_table import JobTable, progress_bar
 from starmap_tui.widgets.starmap_preview import StarmapPreview
 from starmap_tui.widgets.stats_bar import StatsBar
@@ -179,6 +180,22 @@ def preview_text(app: StarmapApp) -> str:
     """The preview pane's text."""
     preview = dashboard(app).query_one("#preview", StarmapPreview)
     return str(preview.query_one("#preview-body", Static).render())
+
+
+async def test_filter_bar_moves_with_arrow_keys(db_path: Path, repo: Repository):
+    await populate(repo, MIXED)
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, rows=7)
+        dashboard(app).query_one("#filters", FilterBar).focus()
+        await pilot.press("right")
+        await wait_until(lambda: page_info(app).endswith("of 2"))
+        assert {
+            table_of(app).cell_text(i, "status") for i in table_of(app).row_ids
+        } == {"draft"}
+        await pilot.press("left", "left")
+        await wait_until(lambda: page_info(app).endswith("of 1"))
+        assert table_of(app).cell_text(table_of(app).row_ids[0], "status") == "failed"
 
 
 async def test_processing_filter_covers_queued_and_processing(
@@ -600,6 +617,7 @@ async def settled(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, StarmapApp)
     await ready(app)
+    await wait_until(lambda: bool(dashboard(app).query(Footer)), message="keys")
     preview = dashboard(app).query_one("#preview", StarmapPreview)
     if table_of(app).row_count:
         await wait_until(lambda: preview.shown_key is not None and preview.shown_key[1])

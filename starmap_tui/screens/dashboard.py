@@ -23,10 +23,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tab, Tabs
+from textual.widgets import Footer, Input, Static
 
 from starmap_tui.storage.listing import LightReader, statuses_for
 from starmap_tui.storage.records import StarmapRecord, StarmapRow, Stats
+from starmap_tui.widgets.filter_bar import FilterBar
 from starmap_tui.widgets.job_table import JobTable
 from starmap_tui.widgets.starmap_preview import (
     StarmapPreview,
@@ -254,19 +255,12 @@ class DashboardScreen(Screen[None]):
         with Vertical(id="dashboard-body"):
             yield StatsBar(id="stats")
             with Horizontal(id="toolbar"):
-                yield Tabs(
-                    *(
-                        Tab(name.capitalize(), id=f"filter-{name}")
-                        for name in FILTER_NAMES
-                    ),
-                    id="filters",
-                )
+                yield FilterBar(FILTER_NAMES, id="filters")
                 yield Input(placeholder="Search titles (/)", id="search")
             with Horizontal(id="main"):
                 yield JobTable(id="starmaps")
                 yield StarmapPreview(id="preview")
             yield Static("Reading starmaps…", id="page-info", markup=False)
-        yield Footer()
 
     @property
     def host(self) -> StarmapHost:
@@ -291,6 +285,8 @@ class DashboardScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         """Show the first page, read in a thread since compose, if it is in."""
+        # The key bar is a dozen widgets; it follows the frame with the rows.
+        self.call_after_refresh(self.mount, Footer())
         if self._first_read is not None:
             await asyncio.wait([self._first_read], timeout=FIRST_PAINT_WAIT)
             if self._first_read.done() and self._take_first_read():
@@ -503,9 +499,9 @@ class DashboardScreen(Screen[None]):
 
     # -- filter, search, pages ------------------------------------------------------
 
-    @on(Tabs.TabActivated, "#filters")
-    def _filter_tab(self, event: Tabs.TabActivated) -> None:
-        name = (event.tab.id or "filter-all").removeprefix("filter-")
+    @on(FilterBar.Changed, "#filters")
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        name = event.name
         if name == self._query.filter_name:
             return
         self._query = PageQuery(name, self._query.search, 0)
@@ -526,7 +522,7 @@ class DashboardScreen(Screen[None]):
 
     def action_filter(self, name: str) -> None:
         """Show only starmaps of one filter (all, draft, processing, ...)."""
-        self.query_one("#filters", Tabs).active = f"filter-{name}"
+        self.query_one("#filters", FilterBar).active = name
 
     def action_focus_search(self) -> None:
         """Put the cursor in the search field."""
