@@ -292,12 +292,13 @@ def test_new_run_uses_the_deep_dive_answers_given(
     )
 
     report = cli("show", second).stdout
+    before = cli("show", first).stdout
     assert "## Executive Summary" in report
     discovery = report.split("## Discovery Q&A", 1)[1].splitlines()
     for question in asked:
-        shown = given[question["id"]][1]
-        assert f"- **{question['label']}:** {shown}" in discovery
-    assert "## Discovery Q&A" not in cli("show", first).stdout
+        line = f"- **{question['label']}:** {given[question['id']][1]}"
+        assert line in discovery
+        assert line not in before.splitlines()
     assert "### Unknowns" in report
 
 
