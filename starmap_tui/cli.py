@@ -8,7 +8,6 @@ says what to do; exit 2 means the input was wrong, 1 that the work failed.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -163,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_async(factory: Callable[[], Any]) -> Any:
     """Run a coroutine, turning store errors into CLI errors."""
+    import asyncio
+
     from starmap_tui.storage.errors import (
         AmbiguousStarmap,
         StoreError,
@@ -328,6 +329,8 @@ async def _run_until_settled(
 
 
 async def _wait_settled(repo: Repository, starmap_id: str) -> StarmapRecord:
+    import asyncio
+
     while True:
         record = await repo.get_starmap(starmap_id)
         if record is None or record.status in ("completed", "failed", "cancelled"):
@@ -375,11 +378,10 @@ def cmd_list(context: Context, args: argparse.Namespace) -> int:
         return EXIT_OK
     reader = _light_reader(context, LightReader)
     try:
-        rows = reader.iter_rows(FILTERS[name], limit=args.limit)
         if args.json:
-            _print_json_rows(rows)
+            _print_json_rows(reader.iter_rows(FILTERS[name], limit=args.limit))
         else:
-            _print_table_rows(rows)
+            _print_table_rows(reader.iter_brief(FILTERS[name], limit=args.limit))
     finally:
         reader.close()
     return EXIT_OK
@@ -427,22 +429,24 @@ def _print_json_rows(rows: Any) -> None:
 
 
 def _print_table_rows(rows: Any) -> None:
-    out = sys.stdout
+    """Print (id, status, progress, updated_at, title) tuples as a table.
+
+    Times are shown in UTC straight from the stored ISO text: converting
+    100,000 timestamps to local time would cost more than the query.
+    """
+    write = sys.stdout.write
     count = 0
-    for row in rows:
+    for starmap_id, status, progress, updated_at, title in rows:
         if count == 0:
-            out.write(
-                f"{'ID':<36}  {'STATUS':<10}  {'PROG':>4}  {'UPDATED':<16}  TITLE\n"
-            )
-        updated = row.updated_at.astimezone().isoformat(" ", "minutes")[:16]
-        title = printable(row.title)
-        progress = f"{row.progress:>3}%"
-        out.write(
-            f"{row.id:<36}  {row.status:<10}  {progress}  {updated:<16}  {title}\n"
+            write(f"{'ID':<36}  {'STATUS':<10}  PROG  {'UPDATED (UTC)':<16}  TITLE\n")
+        updated = updated_at[:16].replace("T", " ")
+        write(
+            f"{starmap_id:<36}  {status:<10}  {progress or 0:>3}%  {updated:<16}  "
+            f"{printable(title)}\n"
         )
         count += 1
     if count == 0:
-        out.write("No starmaps match.\n")
+        write("No starmaps match.\n")
 
 
 def printable(text: str) -> str:
@@ -573,6 +577,8 @@ async def _worker(context: Context, concurrency: int | None, once: bool) -> int:
 
 
 async def _serve_until_signal(runner: Any) -> None:
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

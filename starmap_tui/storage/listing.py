@@ -54,12 +54,33 @@ def iter_rows(
 ) -> Iterator[StarmapRow]:
     """Every matching starmap, streamed from the cursor (for ``list``)."""
     where, params = _where(statuses, search)
-    sql = f"SELECT {ROW_COLUMNS} FROM starmap{where} ORDER BY updated_at DESC, id"
+    sql = f"SELECT {ROW_COLUMNS} FROM starmap{where} ORDER BY updated_at DESC, id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     for row in conn.execute(sql, params):
         yield starmap_row(row)
+
+
+def iter_brief(
+    conn: sqlite3.Connection,
+    statuses: Sequence[str] = (),
+    search: str = "",
+    limit: int | None = None,
+) -> Iterator[tuple[str, str, int, str, str]]:
+    """(id, status, progress, updated_at ISO text, title) of every match, streamed.
+
+    The lean form for printing long lists: no record objects, no date parsing.
+    """
+    where, params = _where(statuses, search)
+    sql = (
+        "SELECT id, status, report_job_progress, updated_at, title "
+        f"FROM starmap{where} ORDER BY updated_at DESC, id DESC"
+    )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return conn.execute(sql, params)
 
 
 def select_rows(
@@ -73,7 +94,7 @@ def select_rows(
     where, params = _where(statuses, search)
     sql = (
         f"SELECT {ROW_COLUMNS} FROM starmap{where} "
-        "ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
+        "ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
     )
     return [starmap_row(row) for row in conn.execute(sql, [*params, limit, offset])]
 
@@ -102,7 +123,7 @@ def position_of(
     joiner = " AND " if where else " WHERE "
     sql = (
         f"SELECT count(*) FROM starmap{where}{joiner}"
-        "(updated_at > ? OR (updated_at = ? AND id < ?))"
+        "(updated_at > ? OR (updated_at = ? AND id > ?))"
     )
     before = conn.execute(sql, [*params, found[0], found[0], starmap_id]).fetchone()
     return before[0]
@@ -201,6 +222,12 @@ class LightReader:
     ) -> Iterator[StarmapRow]:
         """Every matching starmap, streamed."""
         return iter_rows(self._conn, statuses, search, limit)
+
+    def iter_brief(
+        self, statuses: Sequence[str] = (), limit: int | None = None
+    ) -> Iterator[tuple[str, str, int, str, str]]:
+        """Lean tuples of every matching starmap, streamed."""
+        return iter_brief(self._conn, statuses, "", limit)
 
     def resolve_id(self, prefix: str) -> str:
         """The full id of the one starmap whose id starts with ``prefix``."""

@@ -107,5 +107,21 @@ V2 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
+# Version 3: covering indexes for the dashboard and ``list``. Starmap rows
+# carry answers and reports (tens of KB), so reading the listed columns from
+# the table meant touching one scattered page per row; these indexes hold every
+# listed column, in both orders the list uses, so a page of the list is read
+# from the index alone.
+_LISTED = (
+    "title, current_step, report_job_progress, report_job_kind, "
+    "report_job_status, report_job_phase, report_job_error, created_at"
+)
+V3 = (
+    "DROP INDEX ix_starmap_status_updated",
+    "DROP INDEX ix_starmap_updated",
+    f"CREATE INDEX ix_starmap_by_status ON starmap (status, updated_at, id, {_LISTED})",
+    f"CREATE INDEX ix_starmap_list ON starmap (updated_at, id, status, {_LISTED})",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
 SCHEMA_VERSION = len(MIGRATIONS)
