@@ -222,7 +222,7 @@ async def test_failed_final_shows_reason_and_retry_generates_it(
     db_path: Path,
 ) -> None:
     starmap_id = await build_starmap(db_path, title="Fails", final=False)
-    reason = "The provider refused the key (401). Check STARMAP_API_KEY."
+    reason = "The provider refused the key (401) [red]x[/]. Check STARMAP_API_KEY."
     repo = await Repository.open(db_path)
     await fail_final_job(repo, starmap_id, reason)
     await repo.close()
@@ -293,6 +293,24 @@ async def test_cancelled_edit_discards_changes(db_path: Path) -> None:
         await pilot.press("escape")
         assert not isinstance(app.screen, ReportScreen)
         await quit_app(app, pilot)
+
+
+async def test_quitting_while_editing_keeps_the_edit(db_path: Path) -> None:
+    starmap_id = await build_starmap(db_path, title="Editable", final=True)
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_report(app, starmap_id)
+        await pilot.press("e")
+        screen.query_one(TextArea).insert("Unsaved note\n\n", (0, 0))
+        await pilot.press("ctrl+q")
+
+    repo = await Repository.open(db_path)
+    try:
+        revisions = await repo.revisions(starmap_id, "final")
+    finally:
+        await repo.close()
+    assert [r.source for r in revisions] == ["generated", "edited"]
+    assert revisions[1].body.startswith("Unsaved note")
 
 
 async def test_regenerate_with_context_queues_final_and_keeps_old_report(

@@ -22,7 +22,7 @@ from textual.widgets import Button, Footer, Markdown, Static, TextArea
 from textual.widgets.markdown import MarkdownBlock, MarkdownTableOfContents
 
 from starmap_tui.report import export
-from starmap_tui.storage.records import StarmapRecord
+from starmap_tui.storage.records import ACTIVE_JOB_STATUSES, StarmapRecord
 from starmap_tui.widgets.charts import BudgetChart, TimelineChart
 from starmap_tui.widgets.report_view import ReportNotice, ReportState, report_state
 from starmap_tui.widgets.safe_text import clean, literal
@@ -127,6 +127,7 @@ class ReportScreen(Screen[None]):
         self._shown_body: str | None = None
         self._shown_kind: str | None = None
         self._shown_notice: tuple[object, ...] = ()
+        self._progress: tuple[str, int, str] | None = None
         self._reload_wanted = False
         self._reloading = False
 
@@ -187,7 +188,7 @@ class ReportScreen(Screen[None]):
         if record is None:
             self._show_missing()
             return
-        await self.show_record(record)
+        await self.show_record(self._with_latest_progress(record))
 
     def on_store_changed(self, message: Any) -> None:
         """Follow the runner: progress updates the notice, anything else reloads."""
@@ -195,22 +196,32 @@ class ReportScreen(Screen[None]):
         if event is not None and event.starmap_id != self.starmap_id:
             return
         record = self.record
-        if (
-            event is not None
-            and event.kind == "progress"
-            and record is not None
-            and event.job_id == record.report_job_id
-        ):
-            self._show_notice(
-                replace(
-                    record,
-                    report_job_status="running",
-                    report_job_progress=event.percent,
-                    report_job_phase=event.phase,
-                )
-            )
+        if event is None or event.kind != "progress" or record is None:
+            if event is not None:
+                self._progress = None
+            self.request_reload()
             return
-        self.request_reload()
+        if event.job_id == record.report_job_id:
+            self._progress = (event.job_id, event.percent, event.phase)
+            self._show_notice(self._with_latest_progress(record))
+
+    def _with_latest_progress(self, record: StarmapRecord) -> StarmapRecord:
+        # Progress reaches the store a little after its event, so a re-read
+        # can be older than what is shown: never let the percent go back.
+        if self._progress is None:
+            return record
+        job_id, percent, phase = self._progress
+        same_job = record.report_job_id == job_id
+        if not same_job or record.report_job_status not in ACTIVE_JOB_STATUSES:
+            return record
+        if record.report_job_progress >= percent:
+            return record
+        return replace(
+            record,
+            report_job_status="running",
+            report_job_progress=percent,
+            report_job_phase=phase,
+        )
 
     async def show_record(self, record: StarmapRecord) -> None:
         """Show ``record``: notice, report text and charts."""
