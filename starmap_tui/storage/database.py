@@ -54,6 +54,9 @@ def _engine(path: Path, begin_sql: str, pool_size: int, *, wal: bool) -> AsyncEn
         f"sqlite+aiosqlite:///{path}",
         pool_size=pool_size,
         max_overflow=0,
+        # Every transaction ends in an explicit commit or rollback, so the
+        # pool's own rollback on check-in would only cost another thread hop.
+        pool_reset_on_return=None,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
     )
     _configure(engine, begin_sql, wal=wal)

@@ -8,6 +8,7 @@ anything but the database, so no transaction spans an HTTP call.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import uuid
@@ -496,7 +497,16 @@ class Repository:
     async def claim(
         self, owner: str, lease_seconds: float, *, provider: str, model: str
     ) -> JobRecord | None:
-        """Atomically take the oldest runnable job and lease it to ``owner``.
+        """Atomically take the oldest runnable job and lease it to ``owner``."""
+        claimed = await self.claim_with_starmap(
+            owner, lease_seconds, provider=provider, model=model
+        )
+        return claimed[0] if claimed else None
+
+    async def claim_with_starmap(
+        self, owner: str, lease_seconds: float, *, provider: str, model: str
+    ) -> tuple[JobRecord, StarmapRecord] | None:
+        """Take the oldest runnable job, returning it with its starmap as claimed.
 
         Runnable: queued and due, or running with an expired lease (its worker
         died). One UPDATE … RETURNING inside an IMMEDIATE transaction, so two
@@ -549,28 +559,29 @@ class Repository:
             if job.crash_count >= CRASH_LIMIT:
                 await self._park(conn, job)
                 return None
-            await self._mark_claimed(conn, job)
-            return job
+            return job, await self._mark_claimed(conn, job)
 
-    async def _mark_claimed(self, conn: AsyncConnection, job: JobRecord) -> None:
+    async def _mark_claimed(
+        self, conn: AsyncConnection, job: JobRecord
+    ) -> StarmapRecord:
         record = await self._starmap(conn, job.starmap_id)
         status = record.status
         if job.kind == "final" or status == "queued":
             status = "processing"
-        await self._touch(
-            conn,
-            job.starmap_id,
-            status=status,
-            report_job_id=job.id,
-            report_job_kind=job.kind,
-            report_job_status="running",
-            report_job_progress=0,
-            report_job_phase="Starting",
-            report_job_error=None,
-        )
+        values: dict[str, Any] = {
+            "status": status,
+            "report_job_id": job.id,
+            "report_job_kind": job.kind,
+            "report_job_status": "running",
+            "report_job_progress": 0,
+            "report_job_phase": "Starting",
+            "report_job_error": None,
+        }
+        await self._touch(conn, job.starmap_id, **values)
         if job.crash_count:
             await self._log(conn, job.starmap_id, "recovered", job.kind)
         log.info("claimed job %s (%s, attempt %d)", job.id, job.kind, job.attempt)
+        return dataclasses.replace(record, **values)
 
     async def _park(self, conn: AsyncConnection, job: JobRecord) -> None:
         reason = (
@@ -940,16 +951,16 @@ class Repository:
     async def _add_revision(
         self, conn: AsyncConnection, starmap_id: str, kind: str, source: str, body: str
     ) -> None:
-        latest = (
-            await conn.execute(
-                select(func.max(R.n)).where(R.starmap_id == starmap_id, R.kind == kind)
-            )
-        ).scalar()
+        next_n = (
+            select(func.coalesce(func.max(R.n), 0) + 1)
+            .where(R.starmap_id == starmap_id, R.kind == kind)
+            .scalar_subquery()
+        )
         await conn.execute(
             insert(ReportRevisionTable).values(
                 starmap_id=starmap_id,
                 kind=kind,
-                n=(latest or 0) + 1,
+                n=next_n,
                 source=source,
                 body=body,
                 created_at=stamp(utcnow()),

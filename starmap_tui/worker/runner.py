@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from starmap_tui.storage.records import JobRecord, utcnow
+from starmap_tui.storage.records import JobRecord, StarmapRecord, utcnow
 from starmap_tui.storage.repository import Repository
 from starmap_tui.worker.pipeline import OutputUnusable, build_request, run_step
 from starmap_tui.worker.providers.base import (
@@ -174,14 +174,15 @@ class Runner:
     async def _slot(self) -> None:
         while not self._stopping:
             try:
-                job = await self._claim()
+                claimed = await self._claim()
             except Exception:
                 log.exception("claim failed; trying again shortly")
-                job = None
-            if job is None:
+                claimed = None
+            if claimed is None:
                 await self._idle()
                 continue
-            task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
+            job, record = claimed
+            task = asyncio.create_task(self._execute(job, record), name=f"job-{job.id}")
             self._running[job.id] = task
             try:
                 # A job task cancelled before its first step never reaches its
@@ -191,17 +192,17 @@ class Runner:
             finally:
                 self._running.pop(job.id, None)
 
-    async def _claim(self) -> JobRecord | None:
+    async def _claim(self) -> tuple[JobRecord, StarmapRecord] | None:
         provider = self._get_provider()
-        job = await self.repo.claim(
+        claimed = await self.repo.claim_with_starmap(
             self.owner,
             self.settings.lease_seconds,
             provider=provider.name,
             model=provider.model,
         )
-        if job is not None:
-            self.notify(job, "claimed", phase="Starting")
-        return job
+        if claimed is not None:
+            self.notify(claimed[0], "claimed", phase="Starting")
+        return claimed
 
     async def _idle(self) -> None:
         timeout = self.settings.poll_seconds
@@ -219,10 +220,10 @@ class Runner:
 
     # -- one job -----------------------------------------------------------------
 
-    async def _execute(self, job: JobRecord) -> None:
+    async def _execute(self, job: JobRecord, record: StarmapRecord) -> None:
         heartbeat = asyncio.create_task(self._heartbeat(job, asyncio.current_task()))
         try:
-            await self._generate(job)
+            await self._generate(job, record)
         except asyncio.CancelledError:
             await self._after_cancel(job)
         except TransientError as exc:
@@ -236,10 +237,7 @@ class Runner:
         finally:
             heartbeat.cancel()
 
-    async def _generate(self, job: JobRecord) -> None:
-        record = await self.repo.get_starmap(job.starmap_id)
-        if record is None:
-            return
+    async def _generate(self, job: JobRecord, record: StarmapRecord) -> None:
         settings = self.settings
         request = build_request(
             record,
@@ -339,7 +337,9 @@ class _ProgressWriter:
     def __init__(self, runner: Runner, job: JobRecord) -> None:
         self.runner = runner
         self.job = job
-        self.last_write = 0.0
+        # Counting from the start means a job shorter than the interval
+        # writes no progress at all; its finish says everything.
+        self.last_write = time.monotonic()
         self.pending: tuple[int, str, float | None] | None = None
         self.writing: asyncio.Task[None] | None = None
 
