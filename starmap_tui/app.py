@@ -171,12 +171,9 @@ class StarmapApp(App[None]):
         from starmap_tui.screens.report import ReportScreen
         from starmap_tui.screens.wizard import WizardScreen
 
-        if record.status == "completed" or (
-            record.final_report and record.status not in ("queued", "processing")
-        ):
-            return ReportScreen(record.id)
-        generating_final = record.report_job_kind == "final"
-        if record.status in ("queued", "processing") and generating_final:
+        # The report screen shows a final report, its progress, or why it
+        # failed (with Retry); everything before the final step is the wizard's.
+        if record.final_report or record.report_job_kind == "final":
             return ReportScreen(record.id)
         return WizardScreen(record.id, step=resume_step(record))
 

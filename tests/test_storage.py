@@ -346,3 +346,34 @@ async def test_deleting_a_starmap_removes_its_jobs(repo: Repository):
 
 def test_read_only_error_type_is_a_store_error():
     assert issubclass(StoreReadOnly, Exception)
+
+
+async def completed_starmap(repo: Repository) -> str:
+    """A starmap whose final report was generated."""
+    record = await repo.create_starmap("Done", stage_answers=sample_answers())
+    await repo.enqueue(record.id, "final")
+    job = await repo.claim("w", 30, provider="p", model="m")
+    report = {"summary": {"objectives": ["x"]}}
+    assert await repo.complete_job(job.id, "w", result=report, markdown="# Done")
+    return record.id
+
+
+async def test_regenerating_keeps_a_completed_starmap_completed(repo: Repository):
+    starmap_id = await completed_starmap(repo)
+    statuses = []
+    await repo.enqueue(starmap_id, "final", params={"extra_context": "more"})
+    statuses.append((await repo.get_starmap(starmap_id)).status)
+    job = await repo.claim("w", 30, provider="p", model="m")
+    statuses.append((await repo.get_starmap(starmap_id)).status)
+    await repo.fail_job(job.id, "w", "The model is down.")
+    after_failure = await repo.get_starmap(starmap_id)
+    await repo.retry(starmap_id)
+    await repo.cancel(starmap_id)
+    after_cancel = await repo.get_starmap(starmap_id)
+
+    assert statuses == ["completed", "completed"]
+    assert after_failure.status == "completed"
+    assert after_failure.report_job_error == "The model is down."
+    assert after_failure.final_report == "# Done"
+    assert after_cancel.status == "completed"
+    assert after_cancel.report_job_status == "cancelled"

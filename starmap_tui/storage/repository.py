@@ -363,15 +363,10 @@ class Repository:
                 updated_at=now,
             )
         )
-        status = record.status
-        if kind == "final" or _headless(record):
-            status = "queued" if status not in ("processing",) else status
-        elif status in ("failed", "cancelled"):
-            status = "draft"
         await self._touch(
             conn,
             record.id,
-            status=status,
+            status=_status_on_submit(record, kind),
             report_job_id=job_id,
             report_job_kind=kind,
             report_job_status="queued",
@@ -566,7 +561,9 @@ class Repository:
     ) -> StarmapRecord:
         record = await self._starmap(conn, job.starmap_id)
         status = record.status
-        if job.kind == "final" or status == "queued":
+        # A completed starmap being regenerated stays completed: its report is
+        # still there; the job fields show the regeneration.
+        if status != "completed" and (job.kind == "final" or status == "queued"):
             status = "processing"
         values: dict[str, Any] = {
             "status": status,
@@ -988,6 +985,21 @@ def _is_dead(owner: str | None, hostname: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def _status_on_submit(record: StarmapRecord, kind: str) -> str:
+    """The starmap's status once a step is queued.
+
+    A completed starmap stays completed (regenerating keeps its report on
+    show); a final report, or any step of a headless starmap, makes it queued;
+    re-queuing an interactive step after a failure returns it to draft.
+    """
+    status = record.status
+    if status in ("completed", "processing"):
+        return status
+    if kind == "final" or _headless(record):
+        return "queued"
+    return "draft" if status in ("failed", "cancelled") else status
 
 
 def _headless(record: StarmapRecord) -> bool:
