@@ -189,6 +189,11 @@ class WizardScreen(Screen[None]):
         await self._show_step(self.step)
         self.loaded = True
 
+    @property
+    def painted(self) -> bool:
+        """Whether the screen's widgets exist (composed and not yet removed)."""
+        return bool(self.query("#wizard-save-state"))
+
     def _load(self, record: StarmapRecord) -> None:
         self.record = record
         self.answers = {k: dict(v) for k, v in record.stage_answers.items()}
@@ -382,11 +387,11 @@ class WizardScreen(Screen[None]):
     def _saved(self, record: StarmapRecord) -> None:
         self.record = record
         self.completed = set(record.completed_stages)
-        if self.is_mounted:
+        if self.painted:
             self._update_chrome()
 
     def _show_save_state(self, state: SaveState) -> None:
-        if not self.is_mounted:
+        if not self.painted:
             return
         self.query_one("#wizard-save-state", Static).update(
             Content(self._save_text(state))
@@ -507,7 +512,7 @@ class WizardScreen(Screen[None]):
             await self._submit_final()
         finally:
             self.submitting = False
-            if self.is_mounted:
+            if self.painted:
                 self._update_buttons()
 
     async def _submit_final(self) -> None:
@@ -611,7 +616,7 @@ class WizardScreen(Screen[None]):
         repo = await self._repo()
         record = await repo.get_starmap(self.starmap_id)
         jobs = await repo.jobs_for(self.starmap_id)
-        if record is None or not self.is_mounted:
+        if record is None or not self.painted:
             return
         self.record = record
         self.jobs = _latest_jobs(jobs)
@@ -671,7 +676,7 @@ class WizardScreen(Screen[None]):
         self.focus_next()
 
     def _say(self, text: str) -> None:
-        if self.is_mounted:
+        if self.painted:
             self.query_one("#wizard-message", Static).update(Content(text))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal
@@ -35,6 +36,8 @@ class Autosaver:
         self.saved_at: datetime | None = None
         self.error: str | None = None
         self.saves = 0
+        self.changed_at: float | None = None
+        self.save_started_at: float | None = None
         self._save = save
         self._on_state = on_state
         self._pending: dict[str, None] = {}
@@ -55,6 +58,7 @@ class Autosaver:
     def changed(self, key: str) -> None:
         """Note a change to ``key`` and save it once changes stop for a while."""
         self._pending[key] = None
+        self.changed_at = time.monotonic()
         if not self.saving:
             self._set_state("dirty")
         self._schedule(self.delay)
@@ -80,6 +84,7 @@ class Autosaver:
 
     async def _save_one(self, key: str) -> bool:
         self._set_state("saving")
+        self.save_started_at = time.monotonic()
         try:
             await self._save(key)
         except Exception as exc:

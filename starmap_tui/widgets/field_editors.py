@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -241,7 +242,9 @@ class SingleSelectEditor(FieldEditor):
             yield self.radios
         else:
             self.radios = None
-            options = [(Content(text), k) for text, k in self.choices]
+            # Rich Text, not Content: the drop-down's type-to-search reads only
+            # Text or str prompts, and a str would be parsed as markup.
+            options = [(Text(text), k) for text, k in self.choices]
             self.select: Select[str] = Select(
                 options,
                 value=key if key is not None else Select.NULL,
