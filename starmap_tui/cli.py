@@ -521,24 +521,12 @@ def _format_from_name(name: str | None) -> str:
 
 def render_export(record: StarmapRecord, fmt: str) -> str:
     """The export text of a starmap in ``fmt`` (md, html or json)."""
-    from starmap_tui.report import export
+    from starmap_tui.exports import ExportError, export_text
 
-    if fmt == "json":
-        return export.to_json_document(
-            title=record.title,
-            answers=record.answers,
-            dynamic_questions=record.dynamic_questions,
-            dynamic_answers=record.dynamic_answers,
-            report=record.final_json or record.preliminary_json,
-            markdown=record.report,
-            status=record.status,
-            experience_level=record.experience_level,
-        )
-    if not record.report:
-        raise CliError(no_report_message(record), EXIT_FAILED)
-    if fmt == "html":
-        return export.to_html(record.report, title=record.title)
-    return export.to_markdown(record.report)
+    try:
+        return export_text(record, fmt)
+    except ExportError:
+        raise CliError(no_report_message(record), EXIT_FAILED) from None
 
 
 async def _log_export(context: Context, starmap_id: str, detail: str) -> None:

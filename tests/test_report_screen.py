@@ -14,12 +14,9 @@ from textual.widgets.markdown import MarkdownTableOfContents
 
 from starmap_tui.app import StarmapApp, StoreChanged
 from starmap_tui.config import Settings
+from starmap_tui.exports import default_export_path, slugify
 from starmap_tui.screens.modals import ExportModal
-from starmap_tui.screens.report import (
-    ReportScreen,
-    default_export_path,
-    slugify,
-)
+from starmap_tui.screens.report import ReportScreen
 from starmap_tui.storage.records import StarmapRecord
 from starmap_tui.storage.repository import Repository
 from starmap_tui.widgets.charts import (

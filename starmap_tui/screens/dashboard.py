@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -148,41 +147,6 @@ def page_info(page: Page) -> str:
     if page.matching > PAGE_SIZE:
         info += "   [ previous page · ] next page"
     return info
-
-
-def file_stem(title: str) -> str:
-    """A safe file name stem from a title."""
-    stem = re.sub(r"[^\w]+", "-", title.lower(), flags=re.UNICODE).strip("-_")
-    return stem[:60] or "starmap"
-
-
-def export_text(record: StarmapRecord, fmt: str) -> str:
-    """A starmap rendered in an export format (md, html or json)."""
-    from starmap_tui.report.export import to_html, to_json_document, to_markdown
-
-    if fmt == "json":
-        return to_json_document(
-            title=record.title,
-            answers=record.answers,
-            dynamic_questions=record.dynamic_questions,
-            dynamic_answers=record.dynamic_answers,
-            report=record.final_json or record.preliminary_json,
-            markdown=record.report,
-            status=record.status,
-            experience_level=record.experience_level,
-        )
-    markdown = record.report or ""
-    return (
-        to_html(markdown, title=record.title)
-        if fmt == "html"
-        else to_markdown(markdown)
-    )
-
-
-def write_export(path: Path, text: str) -> None:
-    """Write an export file, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 class DashboardScreen(Screen[None]):
@@ -644,10 +608,10 @@ class DashboardScreen(Screen[None]):
         record = await (await self.host.store()).get_starmap(starmap_id)
         if record is None:
             return
+        from starmap_tui.exports import default_export_path
         from starmap_tui.screens.modals import ExportModal
 
-        suffix = "md" if record.report else "json"
-        default = Path.cwd() / f"{file_stem(record.title)}.{suffix}"
+        default = default_export_path(record.title, "md" if record.report else "json")
         self.app.push_screen(ExportModal(default), partial(self._export, record))
 
     async def _export(
@@ -655,17 +619,13 @@ class DashboardScreen(Screen[None]):
     ) -> None:
         if choice is None:
             return
+        from starmap_tui.exports import ExportError, write_export
+
         fmt, path = choice
-        if fmt != "json" and not record.report:
-            self.notify(
-                "There is no report to export yet; JSON export keeps the answers.",
-                severity="warning",
-            )
-            return
         try:
-            await asyncio.to_thread(write_export, path, export_text(record, fmt))
-        except OSError as exc:
-            self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
+            path = await asyncio.to_thread(write_export, record, fmt, path)
+        except ExportError as exc:
+            self.notify(str(exc), severity="error")
             return
         await (await self.host.store()).log_activity(
             record.id, "exported", f"{fmt} {path}"

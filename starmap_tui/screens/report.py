@@ -8,7 +8,6 @@ App's runner's work: the screen only queues jobs.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,7 +20,13 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown, Static, TextArea
 from textual.widgets.markdown import MarkdownBlock, MarkdownTableOfContents
 
-from starmap_tui.report import export
+from starmap_tui.exports import (
+    ExportError,
+    default_export_path,
+    export_text,
+    slugify,
+    write_export,
+)
 from starmap_tui.storage.records import ACTIVE_JOB_STATUSES, StarmapRecord
 from starmap_tui.widgets.charts import BudgetChart, TimelineChart
 from starmap_tui.widgets.report_view import ReportNotice, ReportState, report_state
@@ -30,7 +35,6 @@ from starmap_tui.widgets.safe_text import clean, literal
 if TYPE_CHECKING:
     from starmap_tui.storage.repository import Repository
 
-EXPORT_FORMATS = ("md", "html", "json")
 EDIT_HINT = "ctrl+s saves it as a new revision (the old text is kept); esc discards."
 CONTEXT_HINT = (
     "Regenerate the final report. Add context it should take into account "
@@ -43,62 +47,6 @@ CONTEXT_PLACEHOLDER = (
 )
 # Actions that only make sense while the report is shown, not in the editor.
 VIEW_ACTIONS = frozenset({"edit", "regenerate", "export", "copy", "retry", "toc"})
-
-
-class ExportError(Exception):
-    """An export could not be written; the message says what to do."""
-
-
-def slugify(title: str) -> str:
-    """A file-name-safe form of a title: ``Intake training`` → ``intake-training``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return slug[:60].rstrip("-") or "starmap"
-
-
-def default_export_path(title: str, fmt: str = "md") -> Path:
-    """Where an export goes unless the user says otherwise: the working folder."""
-    return Path.cwd() / f"{slugify(title)}.{fmt}"
-
-
-def export_text(record: StarmapRecord, fmt: str) -> str:
-    """The export of a starmap in ``fmt`` (md, html or json)."""
-    if fmt == "json":
-        return export.to_json_document(
-            title=record.title,
-            answers=record.answers,
-            dynamic_questions=record.dynamic_questions,
-            dynamic_answers=record.dynamic_answers,
-            report=record.final_json or record.preliminary_json,
-            markdown=record.report,
-            status=record.status,
-            experience_level=record.experience_level,
-        )
-    if fmt == "html":
-        return export.to_html(record.report or "", title=record.title)
-    return export.to_markdown(record.report or "")
-
-
-def write_export(record: StarmapRecord, fmt: str, path: str | Path) -> Path:
-    """Write the export to ``path`` (parents created) and return where it went."""
-    if fmt not in EXPORT_FORMATS:
-        raise ExportError(f"Unknown format {fmt!r}: choose md, html or json.")
-    target = Path(path).expanduser()
-    if not str(path).strip():
-        raise ExportError("Give a file name to export to.")
-    target = target if target.is_absolute() else Path.cwd() / target
-    if target.is_dir():
-        name = f"{slugify(record.title)}.{fmt}"
-        raise ExportError(f"{target} is a folder. Add a file name, such as {name}.")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(export_text(record, fmt), encoding="utf-8")
-    except PermissionError:
-        raise ExportError(
-            f"No permission to write {target}. Pick a folder you can write to."
-        ) from None
-    except OSError as exc:
-        raise ExportError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-    return target
 
 
 class ReportScreen(Screen[None]):
