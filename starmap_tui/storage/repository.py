@@ -8,16 +8,27 @@ anything but the database, so no transaction spans an HTTP call.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from starmap_tui.storage import listing
@@ -333,40 +344,52 @@ class Repository:
             if headless is not None:
                 state = {**record.session_state, "headless": headless}
                 await self._touch(conn, starmap_id, session_state=dump_json(state))
-            job = await self._enqueue(conn, record, kind, params or {}, max_attempts)
-            return job
+            status = _status_on_submit(record.status, _headless(record), kind)
+            return await self._enqueue(
+                conn, record.id, kind, status, params or {}, max_attempts
+            )
 
     async def _enqueue(
         self,
         conn: AsyncConnection,
-        record: StarmapRecord,
+        starmap_id: str,
         kind: str,
+        status: str,
         params: dict[str, Any],
         max_attempts: int,
     ) -> JobRecord:
-        key = f"{record.id}:{kind}"
+        """Queue a step unless one is active; ``status`` is the starmap's next."""
+        key = f"{starmap_id}:{kind}"
         active = await self._active_job(conn, key)
         if active is not None:
             return active
         now = stamp(utcnow())
         job_id = str(uuid.uuid4())
-        await conn.execute(
-            insert(ReportJobTable).values(
-                id=job_id,
-                starmap_id=record.id,
-                kind=kind,
-                status="queued",
-                params=dump_json(params),
-                idempotency_key=key,
-                max_attempts=max_attempts,
-                created_at=now,
-                updated_at=now,
+        row = (
+            (
+                await conn.execute(
+                    insert(ReportJobTable)
+                    .values(
+                        id=job_id,
+                        starmap_id=starmap_id,
+                        kind=kind,
+                        status="queued",
+                        params=dump_json(params),
+                        idempotency_key=key,
+                        max_attempts=max_attempts,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(*ReportJobTable.__table__.c)
+                )
             )
+            .mappings()
+            .one()
         )
         await self._touch(
             conn,
-            record.id,
-            status=_status_on_submit(record, kind),
+            starmap_id,
+            status=status,
             report_job_id=job_id,
             report_job_kind=kind,
             report_job_status="queued",
@@ -374,18 +397,22 @@ class Repository:
             report_job_phase="Waiting for a worker",
             report_job_error=None,
         )
-        await self._log(conn, record.id, "submitted", kind)
-        return await self._job(conn, job_id)
+        await self._log(conn, starmap_id, "submitted", kind)
+        return job_from_row(row)
 
     async def retry(self, starmap_id: str) -> list[JobRecord]:
         """Queue again every step whose latest job failed or was cancelled."""
         async with self.db.write() as conn:
             record = await self._starmap(conn, starmap_id)
             kinds = await self._kinds_to_retry(conn, record)
-            jobs = [
-                await self._enqueue(conn, record, k, {}, DEFAULT_MAX_ATTEMPTS)
-                for k in kinds
-            ]
+            jobs = []
+            for kind in kinds:
+                status = _status_on_submit(record.status, _headless(record), kind)
+                jobs.append(
+                    await self._enqueue(
+                        conn, record.id, kind, status, {}, DEFAULT_MAX_ATTEMPTS
+                    )
+                )
             if jobs:
                 await self._log(conn, starmap_id, "retried", ", ".join(kinds))
             return jobs
@@ -559,26 +586,28 @@ class Repository:
     async def _mark_claimed(
         self, conn: AsyncConnection, job: JobRecord
     ) -> StarmapRecord:
-        record = await self._starmap(conn, job.starmap_id)
-        status = record.status
         # A completed starmap being regenerated stays completed: its report is
         # still there; the job fields show the regeneration.
-        if status != "completed" and (job.kind == "final" or status == "queued"):
-            status = "processing"
-        values: dict[str, Any] = {
-            "status": status,
-            "report_job_id": job.id,
-            "report_job_kind": job.kind,
-            "report_job_status": "running",
-            "report_job_progress": 0,
-            "report_job_phase": "Starting",
-            "report_job_error": None,
-        }
-        await self._touch(conn, job.starmap_id, **values)
+        starts = true() if job.kind == "final" else S.status == "queued"
+        status = case(
+            (and_(S.status != "completed", starts), "processing"), else_=S.status
+        )
+        row = await self._touch_returning(
+            conn,
+            job.starmap_id,
+            StarmapTable.__table__.c,
+            status=status,
+            report_job_id=job.id,
+            report_job_kind=job.kind,
+            report_job_status="running",
+            report_job_progress=0,
+            report_job_phase="Starting",
+            report_job_error=None,
+        )
         if job.crash_count:
             await self._log(conn, job.starmap_id, "recovered", job.kind)
         log.info("claimed job %s (%s, attempt %d)", job.id, job.kind, job.attempt)
-        return dataclasses.replace(record, **values)
+        return starmap_from_row(row)
 
     async def _park(self, conn: AsyncConnection, job: JobRecord) -> None:
         reason = (
@@ -645,72 +674,76 @@ class Repository:
         now = stamp(utcnow())
         async with self.db.write() as conn:
             row = (
-                (
-                    await conn.execute(
-                        update(ReportJobTable)
-                        .where(
-                            J.id == job_id,
-                            J.lease_owner == owner,
-                            J.status == "running",
-                        )
-                        .values(
-                            status="succeeded",
-                            result=dump_json(result),
-                            percent=100,
-                            phase="Done",
-                            completed_at=now,
-                            updated_at=now,
-                            prompt=prompt,
-                            raw_output=raw_output,
-                            error=None,
-                            eta=0,
-                        )
-                        .returning(*ReportJobTable.__table__.c)
+                await conn.execute(
+                    update(ReportJobTable)
+                    .where(
+                        J.id == job_id,
+                        J.lease_owner == owner,
+                        J.status == "running",
                     )
+                    .values(
+                        status="succeeded",
+                        result=dump_json(result),
+                        percent=100,
+                        phase="Done",
+                        completed_at=now,
+                        updated_at=now,
+                        prompt=prompt,
+                        raw_output=raw_output,
+                        error=None,
+                        eta=0,
+                    )
+                    .returning(J.starmap_id, J.kind)
                 )
-                .mappings()
-                .first()
-            )
+            ).first()
             if row is None:
                 return False
-            job = job_from_row(row)
-            await self._settle_success(conn, job, result, markdown)
-        log.info("job %s (%s) succeeded", job.id, job.kind)
+            starmap_id, kind = row
+            await self._settle_success(conn, starmap_id, kind, result, markdown)
+        log.info("job %s (%s) succeeded", job_id, kind)
         return True
 
     async def _settle_success(
         self,
         conn: AsyncConnection,
-        job: JobRecord,
+        starmap_id: str,
+        kind: str,
         result: dict[str, Any],
         markdown: str | None,
     ) -> None:
-        record = await self._starmap(conn, job.starmap_id)
         values: dict[str, Any] = {
             "report_job_status": "succeeded",
             "report_job_progress": 100,
             "report_job_phase": "Done",
             "report_job_error": None,
         }
-        if job.kind == "questions":
+        if kind == "questions":
             values["dynamic_questions"] = dump_json(result)
         else:
             await self._add_revision(
-                conn, record.id, job.kind, "generated", markdown or ""
+                conn, starmap_id, kind, "generated", markdown or ""
             )
-            prefix = "final" if job.kind == "final" else "preliminary"
+            prefix = "final" if kind == "final" else "preliminary"
             values[f"{prefix}_report"] = markdown
             values[f"{prefix}_json"] = dump_json(result)
-        if job.kind == "final":
+        if kind == "final":
             values.update(
                 status="completed", completed_at=stamp(utcnow()), current_step="report"
             )
-            await self._log(conn, record.id, "completed", "final report")
-        elif record.status == "processing" and not _headless(record):
-            values["status"] = "draft"
-        await self._touch(conn, record.id, **values)
-        if job.kind == "questions" and _headless(record):
-            await self._enqueue(conn, record, "final", {}, DEFAULT_MAX_ATTEMPTS)
+            await self._log(conn, starmap_id, "completed", "final report")
+        # The update hands back the status and UI state it found, so the
+        # starmap needs no read of its own.
+        row = await self._touch_returning(
+            conn, starmap_id, (S.status, S.session_state), **values
+        )
+        headless = bool(load_json(row["session_state"], {}).get("headless"))
+        if kind != "final" and row["status"] == "processing" and not headless:
+            await self._touch(conn, starmap_id, status="draft")
+        if kind == "questions" and headless:
+            status = _status_on_submit(row["status"], headless, "final")
+            await self._enqueue(
+                conn, starmap_id, "final", status, {}, DEFAULT_MAX_ATTEMPTS
+            )
 
     async def fail_job(
         self, job_id: str, owner: str, reason: str, *, raw_output: str | None = None
@@ -877,14 +910,6 @@ class Repository:
             raise UnknownStarmap(f"No starmap with id {starmap_id}.")
         return starmap_from_row(row)
 
-    async def _job(self, conn: AsyncConnection, job_id: str) -> JobRecord:
-        row = (
-            (await conn.execute(select(ReportJobTable.__table__).where(J.id == job_id)))
-            .mappings()
-            .one()
-        )
-        return job_from_row(row)
-
     async def _owned_job(
         self, conn: AsyncConnection, job_id: str, owner: str
     ) -> JobRecord | None:
@@ -914,6 +939,26 @@ class Repository:
             .first()
         )
         return job_from_row(row) if row else None
+
+    async def _touch_returning(
+        self,
+        conn: AsyncConnection,
+        starmap_id: str,
+        columns: Iterable[ColumnElement[Any]],
+        **values: Any,
+    ) -> RowMapping:
+        """Update a starmap and return ``columns`` of the updated row."""
+        values["updated_at"] = stamp(utcnow())
+        query = (
+            update(StarmapTable)
+            .where(S.id == starmap_id)
+            .values(**values)
+            .returning(*columns)
+        )
+        row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise UnknownStarmap(f"No starmap with id {starmap_id}.")
+        return row
 
     async def _touch(
         self,
@@ -987,17 +1032,16 @@ def _is_dead(owner: str | None, hostname: str) -> bool:
     return False
 
 
-def _status_on_submit(record: StarmapRecord, kind: str) -> str:
+def _status_on_submit(status: str, headless: bool, kind: str) -> str:
     """The starmap's status once a step is queued.
 
     A completed starmap stays completed (regenerating keeps its report on
     show); a final report, or any step of a headless starmap, makes it queued;
     re-queuing an interactive step after a failure returns it to draft.
     """
-    status = record.status
     if status in ("completed", "processing"):
         return status
-    if kind == "final" or _headless(record):
+    if kind == "final" or headless:
         return "queued"
     return "draft" if status in ("failed", "cancelled") else status
 
