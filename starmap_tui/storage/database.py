@@ -4,17 +4,26 @@ Two engines share the file. The writer begins every transaction with
 ``BEGIN IMMEDIATE`` so a writer waits for the lock up front (within
 ``busy_timeout``) instead of failing half-way with "database is locked"; the
 reader uses plain deferred transactions, which WAL lets run beside a writer.
+
+The runner's hot statements are Core constructs compiled once for the writer's
+dialect and run on the driver connection of the open write transaction
+(:meth:`Database.run`, :meth:`Database.fetch`): same SQL, same connection, same
+transaction, without SQLAlchemy's per-execution work, which costs about three
+times what SQLite itself does for these small statements.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Dialect, Executable, event, text
+from sqlalchemy.engine import Compiled
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -63,9 +72,70 @@ def _engine(path: Path, begin_sql: str, pool_size: int, *, wal: bool) -> AsyncEn
     return engine
 
 
-def translate_error(exc: DBAPIError, path: Path) -> StoreError | None:
+@dataclass(frozen=True)
+class Prepared:
+    """A Core statement compiled once: its SQL, binds, defaults and result columns."""
+
+    compiled: Compiled
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    columns: tuple[str, ...]
+
+    @classmethod
+    def compile(cls, statement: Executable, dialect: Dialect) -> Prepared:
+        """Compile ``statement`` with its bind parameters left open."""
+        compiled = statement.compile(dialect=dialect)
+        if not compiled.positional or compiled.positiontup is None:
+            raise ValueError(f"{dialect.name} does not bind by position")
+        if getattr(compiled, "post_compile_params", None):
+            raise ValueError("expanding parameters (IN lists) cannot be prepared")
+        names = tuple(compiled.positiontup)
+        binds = compiled.binds
+        columns = tuple(getattr(statement, "exported_columns", ()))
+        if any(c.type.result_processor(dialect, None) for c in columns):
+            raise ValueError(
+                "a result column needs converting; run it through SQLAlchemy"
+            )
+        return cls(
+            compiled,
+            compiled.string,
+            names,
+            _column_defaults(compiled),
+            tuple(binds[name].type.bind_processor(dialect) for name in names),
+            tuple(column.key for column in columns),
+        )
+
+    def bind(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional parameters: ``values`` over the statement's own."""
+        params = self.compiled.construct_params({**self.defaults, **values})
+        return tuple(
+            params[name] if convert is None else convert(params[name])
+            for name, convert in zip(self.names, self.processors, strict=True)
+        )
+
+
+def _column_defaults(compiled: Compiled) -> dict[str, Any]:
+    """The table's Python-side defaults, which SQLAlchemy fills in per execution.
+
+    Only constants can be taken once; a computed default would need the
+    execution context this path leaves out, so it is refused.
+    """
+    pairs = [(c, c.default) for c in getattr(compiled, "insert_prefetch", ())]
+    pairs += [(c, c.onupdate) for c in getattr(compiled, "update_prefetch", ())]
+    defaults: dict[str, Any] = {}
+    for column, default in pairs:
+        if default is None or not default.is_scalar:
+            raise ValueError(f"{column} has a default that is not a constant")
+        defaults[column.key] = default.arg
+    return defaults
+
+
+def translate_error(exc: Exception, path: Path) -> StoreError | None:
     """Map a driver error to a StoreError a person can act on, if it is one."""
-    message = str(exc.orig).lower()
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    message = str(orig).lower()
     if "readonly" in message or "read-only" in message:
         return StoreReadOnly(
             f"{path} is read-only; starmap-tui cannot save there. Fix the "
@@ -73,11 +143,11 @@ def translate_error(exc: DBAPIError, path: Path) -> StoreError | None:
         )
     if "malformed" in message or "not a database" in message:
         return StoreCorrupt(
-            f"{path} is damaged ({exc.orig}). Restore a backup, or move it aside "
+            f"{path} is damaged ({orig}). Restore a backup, or move it aside "
             "to start a new store."
         )
     if "unable to open" in message:
-        return StoreReadOnly(f"Cannot open {path}: {exc.orig}.")
+        return StoreReadOnly(f"Cannot open {path}: {orig}.")
     return None
 
 
@@ -88,6 +158,7 @@ class Database:
         self.path = path
         self._writer = _engine(path, "BEGIN IMMEDIATE", pool_size=1, wal=True)
         self._reader = _engine(path, "BEGIN", pool_size=4, wal=False)
+        self._prepared: dict[Executable, Prepared] = {}
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -125,7 +196,7 @@ class Database:
     async def _guard(self) -> AsyncIterator[None]:
         try:
             yield
-        except DBAPIError as exc:
+        except (DBAPIError, sqlite3.Error) as exc:
             mapped = translate_error(exc, self.path)
             if mapped is None:
                 raise
@@ -142,6 +213,33 @@ class Database:
         """A read transaction that sees one consistent snapshot."""
         async with self._guard(), self._reader.begin() as conn:
             yield conn
+
+    async def run(
+        self, conn: AsyncConnection, statement: Executable, values: Mapping[str, Any]
+    ) -> int:
+        """Run a prebuilt statement in ``conn``'s write transaction; rows changed."""
+        prepared, driver = await self._driver(conn, statement)
+        cursor = await driver.execute(prepared.sql, prepared.bind(values))
+        return cursor.rowcount
+
+    async def fetch(
+        self, conn: AsyncConnection, statement: Executable, values: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Run a prebuilt statement that returns rows; each row as a dict."""
+        prepared, driver = await self._driver(conn, statement)
+        rows = await driver.execute_fetchall(prepared.sql, prepared.bind(values))
+        return [dict(zip(prepared.columns, row, strict=True)) for row in rows]
+
+    async def _driver(
+        self, conn: AsyncConnection, statement: Executable
+    ) -> tuple[Prepared, Any]:
+        # Keyed by identity: hot statements are built once, at import or by a
+        # cached factory, so each is compiled once per store.
+        prepared = self._prepared.get(statement)
+        if prepared is None:
+            prepared = Prepared.compile(statement, self._writer.dialect)
+            self._prepared[statement] = prepared
+        return prepared, (await conn.get_raw_connection()).driver_connection
 
     async def close(self) -> None:
         """Close every connection."""

@@ -8,25 +8,25 @@ anything but the database, so no transaction spans an HTTP call.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    RowMapping,
+    Update,
     and_,
+    bindparam,
     case,
     delete,
     func,
     insert,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -68,6 +68,135 @@ A = ActivityTable.__table__.c
 
 DEFAULT_MAX_ATTEMPTS = 5
 CRASH_LIMIT = 3
+
+# -- statements run for every job, built once (see Database.run) --------------
+
+_RUNNABLE = or_(
+    and_(
+        J.status == "queued",
+        or_(J.not_before.is_(None), J.not_before <= bindparam("now")),
+    ),
+    and_(J.status == "running", J.lease_expires_at < bindparam("now")),
+)
+CLAIM_JOB = (
+    update(ReportJobTable)
+    .where(
+        J.id
+        == select(J.id)
+        .where(_RUNNABLE)
+        .order_by(J.created_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    .values(
+        crash_count=J.crash_count + (J.status == "running").cast(J.crash_count.type),
+        status="running",
+        lease_owner=bindparam("owner"),
+        lease_expires_at=bindparam("expires"),
+        attempt=J.attempt + 1,
+        provider=bindparam("provider"),
+        model=bindparam("model"),
+        started_at=func.coalesce(J.started_at, bindparam("now")),
+        updated_at=bindparam("now"),
+        phase="Starting",
+        error=None,
+    )
+    .returning(*ReportJobTable.__table__.c)
+)
+# A completed starmap being regenerated stays completed: its report is still
+# there; the job fields show the regeneration.
+_STATUS_ON_CLAIM = case(
+    (
+        and_(
+            S.status != "completed",
+            or_(bindparam("kind") == "final", S.status == "queued"),
+        ),
+        "processing",
+    ),
+    else_=S.status,
+)
+MARK_CLAIMED = (
+    update(StarmapTable)
+    .where(S.id == bindparam("starmap_id"))
+    .values(
+        status=_STATUS_ON_CLAIM,
+        report_job_id=bindparam("job_id"),
+        report_job_kind=bindparam("kind"),
+        report_job_status="running",
+        report_job_progress=0,
+        report_job_phase="Starting",
+        report_job_error=None,
+        updated_at=bindparam("now"),
+    )
+    .returning(*StarmapTable.__table__.c)
+)
+FINISH_JOB = (
+    update(ReportJobTable)
+    .where(
+        J.id == bindparam("job_id"),
+        J.lease_owner == bindparam("owner"),
+        J.status == "running",
+    )
+    .values(
+        status="succeeded",
+        result=bindparam("result"),
+        percent=100,
+        phase="Done",
+        completed_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        prompt=bindparam("prompt"),
+        raw_output=bindparam("raw_output"),
+        error=None,
+        eta=0,
+    )
+    .returning(J.starmap_id, J.kind)
+)
+ACTIVE_JOB = select(ReportJobTable.__table__).where(
+    J.idempotency_key == bindparam("key"),
+    or_(*(J.status == status for status in ACTIVE_JOB_STATUSES)),
+)
+NEW_JOB = (
+    insert(ReportJobTable)
+    .values(
+        id=bindparam("id"),
+        starmap_id=bindparam("starmap_id"),
+        kind=bindparam("kind"),
+        status="queued",
+        params=bindparam("params"),
+        idempotency_key=bindparam("key"),
+        max_attempts=bindparam("max_attempts"),
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    .returning(*ReportJobTable.__table__.c)
+)
+ADD_REVISION = insert(ReportRevisionTable).values(
+    starmap_id=bindparam("starmap_id"),
+    kind=bindparam("kind"),
+    n=select(func.coalesce(func.max(R.n), 0) + 1)
+    .where(R.starmap_id == bindparam("starmap_id"), R.kind == bindparam("kind"))
+    .scalar_subquery(),
+    source=bindparam("source"),
+    body=bindparam("body"),
+    created_at=bindparam("now"),
+)
+LOG_ACTIVITY = insert(ActivityTable).values(
+    starmap_id=bindparam("starmap_id"),
+    event=bindparam("event"),
+    detail=bindparam("detail"),
+    created_at=bindparam("now"),
+)
+
+
+@functools.cache
+def _starmap_update(columns: tuple[str, ...], returning: tuple[str, ...]) -> Update:
+    """An UPDATE of one starmap setting ``columns``, built once per shape."""
+    query = (
+        update(StarmapTable)
+        .where(S.id == bindparam("starmap_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
+    return query.returning(*(S[name] for name in returning)) if returning else query
 
 
 class Repository:
@@ -363,29 +492,17 @@ class Repository:
         active = await self._active_job(conn, key)
         if active is not None:
             return active
-        now = stamp(utcnow())
         job_id = str(uuid.uuid4())
-        row = (
-            (
-                await conn.execute(
-                    insert(ReportJobTable)
-                    .values(
-                        id=job_id,
-                        starmap_id=starmap_id,
-                        kind=kind,
-                        status="queued",
-                        params=dump_json(params),
-                        idempotency_key=key,
-                        max_attempts=max_attempts,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .returning(*ReportJobTable.__table__.c)
-                )
-            )
-            .mappings()
-            .one()
-        )
+        values = {
+            "id": job_id,
+            "starmap_id": starmap_id,
+            "kind": kind,
+            "params": dump_json(params),
+            "key": key,
+            "max_attempts": max_attempts,
+            "now": stamp(utcnow()),
+        }
+        rows = await self.db.fetch(conn, NEW_JOB, values)
         await self._touch(
             conn,
             starmap_id,
@@ -398,7 +515,7 @@ class Repository:
             report_job_error=None,
         )
         await self._log(conn, starmap_id, "submitted", kind)
-        return job_from_row(row)
+        return job_from_row(rows[0])
 
     async def retry(self, starmap_id: str) -> list[JobRecord]:
         """Queue again every step whose latest job failed or was cancelled."""
@@ -535,49 +652,18 @@ class Repository:
         processes never take the same job.
         """
         now = utcnow()
-        now_s = stamp(now)
-        expires = stamp(now + timedelta(seconds=lease_seconds))
-        runnable = or_(
-            (J.status == "queued")
-            & (or_(J.not_before.is_(None), J.not_before <= now_s)),
-            (J.status == "running") & (J.lease_expires_at < now_s),
-        )
-        pick = (
-            select(J.id)
-            .where(runnable)
-            .order_by(J.created_at)
-            .limit(1)
-            .scalar_subquery()
-        )
+        params = {
+            "now": stamp(now),
+            "expires": stamp(now + timedelta(seconds=lease_seconds)),
+            "owner": owner,
+            "provider": provider,
+            "model": model,
+        }
         async with self.db.write() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        update(ReportJobTable)
-                        .where(J.id == pick)
-                        .values(
-                            crash_count=J.crash_count
-                            + (J.status == "running").cast(J.crash_count.type),
-                            status="running",
-                            lease_owner=owner,
-                            lease_expires_at=expires,
-                            attempt=J.attempt + 1,
-                            provider=provider,
-                            model=model,
-                            started_at=func.coalesce(J.started_at, now_s),
-                            updated_at=now_s,
-                            phase="Starting",
-                            error=None,
-                        )
-                        .returning(*ReportJobTable.__table__.c)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
+            rows = await self.db.fetch(conn, CLAIM_JOB, params)
+            if not rows:
                 return None
-            job = job_from_row(row)
+            job = job_from_row(rows[0])
             if job.crash_count >= CRASH_LIMIT:
                 await self._park(conn, job)
                 return None
@@ -586,28 +672,19 @@ class Repository:
     async def _mark_claimed(
         self, conn: AsyncConnection, job: JobRecord
     ) -> StarmapRecord:
-        # A completed starmap being regenerated stays completed: its report is
-        # still there; the job fields show the regeneration.
-        starts = true() if job.kind == "final" else S.status == "queued"
-        status = case(
-            (and_(S.status != "completed", starts), "processing"), else_=S.status
-        )
-        row = await self._touch_returning(
-            conn,
-            job.starmap_id,
-            StarmapTable.__table__.c,
-            status=status,
-            report_job_id=job.id,
-            report_job_kind=job.kind,
-            report_job_status="running",
-            report_job_progress=0,
-            report_job_phase="Starting",
-            report_job_error=None,
-        )
+        values = {
+            "starmap_id": job.starmap_id,
+            "job_id": job.id,
+            "kind": job.kind,
+            "now": stamp(utcnow()),
+        }
+        rows = await self.db.fetch(conn, MARK_CLAIMED, values)
+        if not rows:
+            raise UnknownStarmap(f"No starmap with id {job.starmap_id}.")
         if job.crash_count:
             await self._log(conn, job.starmap_id, "recovered", job.kind)
         log.info("claimed job %s (%s, attempt %d)", job.id, job.kind, job.attempt)
-        return starmap_from_row(row)
+        return starmap_from_row(rows[0])
 
     async def _park(self, conn: AsyncConnection, job: JobRecord) -> None:
         reason = (
@@ -671,34 +748,19 @@ class Repository:
         Returns False (and changes nothing) if the lease was lost meanwhile.
         The lease owner stays on the finished job as a record of who ran it.
         """
-        now = stamp(utcnow())
+        params = {
+            "job_id": job_id,
+            "owner": owner,
+            "result": dump_json(result),
+            "prompt": prompt,
+            "raw_output": raw_output,
+            "now": stamp(utcnow()),
+        }
         async with self.db.write() as conn:
-            row = (
-                await conn.execute(
-                    update(ReportJobTable)
-                    .where(
-                        J.id == job_id,
-                        J.lease_owner == owner,
-                        J.status == "running",
-                    )
-                    .values(
-                        status="succeeded",
-                        result=dump_json(result),
-                        percent=100,
-                        phase="Done",
-                        completed_at=now,
-                        updated_at=now,
-                        prompt=prompt,
-                        raw_output=raw_output,
-                        error=None,
-                        eta=0,
-                    )
-                    .returning(J.starmap_id, J.kind)
-                )
-            ).first()
-            if row is None:
+            rows = await self.db.fetch(conn, FINISH_JOB, params)
+            if not rows:
                 return False
-            starmap_id, kind = row
+            starmap_id, kind = rows[0]["starmap_id"], rows[0]["kind"]
             await self._settle_success(conn, starmap_id, kind, result, markdown)
         log.info("job %s (%s) succeeded", job_id, kind)
         return True
@@ -734,7 +796,7 @@ class Repository:
         # The update hands back the status and UI state it found, so the
         # starmap needs no read of its own.
         row = await self._touch_returning(
-            conn, starmap_id, (S.status, S.session_state), **values
+            conn, starmap_id, ("status", "session_state"), **values
         )
         headless = bool(load_json(row["session_state"], {}).get("headless"))
         if kind != "final" and row["status"] == "processing" and not headless:
@@ -927,38 +989,23 @@ class Repository:
         return job_from_row(row) if row else None
 
     async def _active_job(self, conn: AsyncConnection, key: str) -> JobRecord | None:
-        row = (
-            (
-                await conn.execute(
-                    select(ReportJobTable.__table__).where(
-                        J.idempotency_key == key, J.status.in_(ACTIVE_JOB_STATUSES)
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
-        return job_from_row(row) if row else None
+        rows = await self.db.fetch(conn, ACTIVE_JOB, {"key": key})
+        return job_from_row(rows[0]) if rows else None
 
     async def _touch_returning(
         self,
         conn: AsyncConnection,
         starmap_id: str,
-        columns: Iterable[ColumnElement[Any]],
+        returning: tuple[str, ...],
         **values: Any,
-    ) -> RowMapping:
-        """Update a starmap and return ``columns`` of the updated row."""
+    ) -> dict[str, Any]:
+        """Update a starmap and return the ``returning`` columns of its row."""
         values["updated_at"] = stamp(utcnow())
-        query = (
-            update(StarmapTable)
-            .where(S.id == starmap_id)
-            .values(**values)
-            .returning(*columns)
-        )
-        row = (await conn.execute(query)).mappings().first()
-        if row is None:
+        query = _starmap_update(tuple(sorted(values)), returning)
+        rows = await self.db.fetch(conn, query, {**values, "starmap_id": starmap_id})
+        if not rows:
             raise UnknownStarmap(f"No starmap with id {starmap_id}.")
-        return row
+        return rows[0]
 
     async def _touch(
         self,
@@ -972,42 +1019,33 @@ class Repository:
         values["updated_at"] = now
         if saved:
             values["last_saved_at"] = now
-        result = await conn.execute(
-            update(StarmapTable).where(S.id == starmap_id).values(**values)
-        )
-        if not result.rowcount:
+        query = _starmap_update(tuple(sorted(values)), ())
+        changed = await self.db.run(conn, query, {**values, "starmap_id": starmap_id})
+        if not changed:
             raise UnknownStarmap(f"No starmap with id {starmap_id}.")
 
     async def _log(
         self, conn: AsyncConnection, starmap_id: str, event: str, detail: str
     ) -> None:
-        await conn.execute(
-            insert(ActivityTable).values(
-                starmap_id=starmap_id,
-                event=event,
-                detail=detail[:500],
-                created_at=stamp(utcnow()),
-            )
-        )
+        values = {
+            "starmap_id": starmap_id,
+            "event": event,
+            "detail": detail[:500],
+            "now": stamp(utcnow()),
+        }
+        await self.db.run(conn, LOG_ACTIVITY, values)
 
     async def _add_revision(
         self, conn: AsyncConnection, starmap_id: str, kind: str, source: str, body: str
     ) -> None:
-        next_n = (
-            select(func.coalesce(func.max(R.n), 0) + 1)
-            .where(R.starmap_id == starmap_id, R.kind == kind)
-            .scalar_subquery()
-        )
-        await conn.execute(
-            insert(ReportRevisionTable).values(
-                starmap_id=starmap_id,
-                kind=kind,
-                n=next_n,
-                source=source,
-                body=body,
-                created_at=stamp(utcnow()),
-            )
-        )
+        values = {
+            "starmap_id": starmap_id,
+            "kind": kind,
+            "source": source,
+            "body": body,
+            "now": stamp(utcnow()),
+        }
+        await self.db.run(conn, ADD_REVISION, values)
 
 
 def _ordered_stages(done: list[str]) -> list[str]:
