@@ -214,10 +214,30 @@ class Database:
         async with self._guard(), self._reader.begin() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def write_prepared(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction for prebuilt statements only (:meth:`run`, ...).
+
+        It begins IMMEDIATE and ends on the driver connection itself, sparing
+        SQLAlchemy's begin and commit; a ``conn.execute`` inside it would try
+        to begin a second transaction and fail.
+        """
+        async with self._guard(), self._writer.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            await driver.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                await driver.commit()
+            except BaseException:
+                # Queued on the driver's thread before any later statement,
+                # even if this task is cancelled again while it waits.
+                await driver.rollback()
+                raise
+
     async def run(
         self, conn: AsyncConnection, statement: Executable, values: Mapping[str, Any]
     ) -> int:
-        """Run a prebuilt statement in ``conn``'s write transaction; rows changed."""
+        """Run a prebuilt statement in a write transaction; the rows changed."""
         prepared, driver = await self._driver(conn, statement)
         cursor = await driver.execute(prepared.sql, prepared.bind(values))
         return cursor.rowcount

@@ -151,6 +151,32 @@ FINISH_JOB = (
     )
     .returning(J.starmap_id, J.kind)
 )
+FAIL_JOB = (
+    update(ReportJobTable)
+    .where(J.id == bindparam("job_id"))
+    .values(
+        status="failed",
+        error=bindparam("reason"),
+        completed_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        phase="Failed",
+    )
+)
+# A completed starmap keeps its report and its status; the job fields say
+# that the regeneration failed.
+MARK_FAILED = (
+    update(StarmapTable)
+    .where(S.id == bindparam("starmap_id"))
+    .values(
+        status=case((S.status != "completed", "failed"), else_=S.status),
+        report_job_id=bindparam("job_id"),
+        report_job_kind=bindparam("kind"),
+        report_job_status="failed",
+        report_job_phase="Failed",
+        report_job_error=bindparam("reason"),
+        updated_at=bindparam("now"),
+    )
+)
 ACTIVE_JOB = select(ReportJobTable.__table__).where(
     J.idempotency_key == bindparam("key"),
     or_(*(J.status == status for status in ACTIVE_JOB_STATUSES)),
@@ -659,7 +685,7 @@ class Repository:
             "provider": provider,
             "model": model,
         }
-        async with self.db.write() as conn:
+        async with self.db.write_prepared() as conn:
             rows = await self.db.fetch(conn, CLAIM_JOB, params)
             if not rows:
                 return None
@@ -756,7 +782,7 @@ class Repository:
             "raw_output": raw_output,
             "now": stamp(utcnow()),
         }
-        async with self.db.write() as conn:
+        async with self.db.write_prepared() as conn:
             rows = await self.db.fetch(conn, FINISH_JOB, params)
             if not rows:
                 return False
@@ -828,30 +854,17 @@ class Repository:
     async def _settle_failure(
         self, conn: AsyncConnection, job: JobRecord, reason: str
     ) -> None:
-        now = stamp(utcnow())
-        await conn.execute(
-            update(ReportJobTable)
-            .where(J.id == job.id)
-            .values(
-                status="failed",
-                error=reason,
-                completed_at=now,
-                updated_at=now,
-                phase="Failed",
-            )
-        )
-        record = await self._starmap(conn, job.starmap_id)
-        values: dict[str, Any] = {
-            "report_job_id": job.id,
-            "report_job_kind": job.kind,
-            "report_job_status": "failed",
-            "report_job_phase": "Failed",
-            "report_job_error": reason,
+        values = {
+            "job_id": job.id,
+            "starmap_id": job.starmap_id,
+            "kind": job.kind,
+            "reason": reason,
+            "now": stamp(utcnow()),
         }
-        if record.status != "completed":
-            values["status"] = "failed"
-        await self._touch(conn, record.id, **values)
-        await self._log(conn, record.id, "failed", f"{job.kind}: {reason}")
+        await self.db.run(conn, FAIL_JOB, values)
+        if not await self.db.run(conn, MARK_FAILED, values):
+            raise UnknownStarmap(f"No starmap with id {job.starmap_id}.")
+        await self._log(conn, job.starmap_id, "failed", f"{job.kind}: {reason}")
 
     async def reschedule_job(
         self, job_id: str, owner: str, reason: str, not_before: datetime
