@@ -197,6 +197,18 @@ def starmap_in_store(home: Path) -> dict[str, object]:
     return rows[0]
 
 
+def wait_for_final_running(home: Path, timeout: float = 60) -> dict[str, object]:
+    """Poll the store until the final report is being written."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = starmap_in_store(home)
+        if row["job"] == "final" and row["job_status"] == "running":
+            return row
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the final report never started: {row}")
+        time.sleep(0.2)
+
+
 def test_make_a_starmap_kill_the_app_mid_generation_and_resume(
     terminal: Terminal, starmap_home: Path
 ):
@@ -214,11 +226,10 @@ def test_make_a_starmap_kill_the_app_mid_generation_and_resume(
     terminal.wait_for("Generate", timeout=60)
     terminal.keys("F5")
     terminal.wait_for("Preliminary", timeout=60)
+    row = wait_for_final_running(starmap_home)
     os.kill(terminal.pid(), signal.SIGKILL)
 
-    row = starmap_in_store(starmap_home)
-    assert row["status"] == "processing"
-    assert row["job"] == "final"
+    assert starmap_in_store(starmap_home)["status"] == "processing"
     terminal.stop()
     terminal.start("--resume", str(row["id"])[:8])
     screen = terminal.wait_for("Executive Summary", timeout=90)
