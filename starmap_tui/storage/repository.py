@@ -78,6 +78,7 @@ _RUNNABLE = or_(
     ),
     and_(J.status == "running", J.lease_expires_at < bindparam("now")),
 )
+CLAIMABLE = select(J.id).where(_RUNNABLE).limit(1)
 CLAIM_JOB = (
     update(ReportJobTable)
     .where(
@@ -646,6 +647,12 @@ class Repository:
                 select(func.count()).where(J.status.in_(ACTIVE_JOB_STATUSES))
             )
             return bool(found.scalar())
+
+    async def has_claimable(self) -> bool:
+        """Whether a claim would find a job now; a read, so no write lock."""
+        async with self.db.read() as conn:
+            found = await conn.execute(CLAIMABLE, {"now": stamp(utcnow())})
+            return found.first() is not None
 
     async def next_due(self) -> datetime | None:
         """When the earliest waiting job becomes claimable, if any waits."""

@@ -154,8 +154,9 @@ class Runner:
         """Run until no job is queued or running (``worker --once``)."""
         await self.start()
         try:
-            while await self.repo.has_runnable_jobs():
-                self.wake()
+            # A job running here means there is work, so the store is asked
+            # only between jobs; idle slots find due retries on their own.
+            while self._running or await self.repo.has_runnable_jobs():
                 await asyncio.sleep(self.settings.poll_seconds / 4)
         finally:
             await self.stop()
@@ -172,15 +173,17 @@ class Runner:
     # -- the slots -------------------------------------------------------------
 
     async def _slot(self) -> None:
+        woken = True
         while not self._stopping:
             try:
-                claimed = await self._claim()
+                claimed = await self._claim(check_first=not woken)
             except Exception:
                 log.exception("claim failed; trying again shortly")
                 claimed = None
             if claimed is None:
-                await self._idle()
+                woken = await self._idle()
                 continue
+            woken = True
             job, record = claimed
             task = asyncio.create_task(self._execute(job, record), name=f"job-{job.id}")
             self._running[job.id] = task
@@ -192,7 +195,14 @@ class Runner:
             finally:
                 self._running.pop(job.id, None)
 
-    async def _claim(self) -> tuple[JobRecord, StarmapRecord] | None:
+    async def _claim(
+        self, *, check_first: bool
+    ) -> tuple[JobRecord, StarmapRecord] | None:
+        # An idle slot's periodic look (for another process's jobs, retries
+        # falling due, expired leases) reads first, so an empty queue costs no
+        # write lock; after a wake or a finished job it claims straight away.
+        if check_first and not await self.repo.has_claimable():
+            return None
         provider = self._get_provider()
         claimed = await self.repo.claim_with_starmap(
             self.owner,
@@ -204,14 +214,17 @@ class Runner:
             self.notify(claimed[0], "claimed", phase="Starting")
         return claimed
 
-    async def _idle(self) -> None:
+    async def _idle(self) -> bool:
+        """Wait for a wake or the next poll; True if woken."""
         timeout = self.settings.poll_seconds
         due = await self.repo.next_due()
         if due is not None:
             timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.01))
+        woken = False
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            woken = await asyncio.wait_for(self._wake.wait(), timeout)
         self._wake.clear()
+        return woken
 
     def _get_provider(self) -> Provider:
         if self._provider is None:
