@@ -60,8 +60,13 @@ async def open_wizard(
     """Push a wizard and wait until it has loaded and painted its step."""
     await app.store()
     screen = WizardScreen(starmap_id, step)
-    await app.push_screen(screen)
+    app.push_screen(screen)
     await wait_until(lambda: screen.loaded, message="wizard loaded")
+    # The first field takes focus after the next refresh; let that land.
+    await wait_until(
+        lambda: screen.focused is not None or not screen.editor_steps,
+        message="first field focused",
+    )
     await pilot.pause()
     return screen
 

@@ -96,11 +96,19 @@ class JobProgress(Vertical):
         self._paint()
 
     def _paint(self) -> None:
-        if not self._painted:
+        bars = self.query(ProgressBar)
+        phases = self.query(".job-phase").results(Static)
+        phase = next(phases, None)
+        # The row may be half built or half removed while the step changes.
+        if not self._painted or not bars or phase is None:
             return
-        self.query_one(ProgressBar).update(progress=self.percent)
-        self.query_one(".job-phase", Static).update(Content(self.phase))
+        bars.first().update(progress=self.percent)
+        phase.update(Content(self.phase))
         self.set_class(self.status == "failed", "-failed")
+
+    def on_unmount(self) -> None:
+        """Stop painting once the row is being removed."""
+        self._painted = False
 
 
 def _phase(status: str, phase: str) -> str:
@@ -149,6 +157,8 @@ class WizardScreen(Screen[None]):
         self._refreshing = False
         self._refresh_again = False
         self._report_opened = False
+        self._painted = False
+        self._save_shown = ""
 
     # -- layout ------------------------------------------------------------------
 
@@ -176,6 +186,7 @@ class WizardScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         """Load the starmap (if any) and show the step."""
+        self._painted = True
         repo = await self.app.store()  # type: ignore[attr-defined]
         if self.starmap_id is not None:
             record = await repo.get_starmap(self.starmap_id)
@@ -192,7 +203,12 @@ class WizardScreen(Screen[None]):
     @property
     def painted(self) -> bool:
         """Whether the screen's widgets exist (composed and not yet removed)."""
-        return bool(self.query("#wizard-save-state"))
+        return self._painted
+
+    def on_unmount(self) -> None:
+        """Stop the autosave timer; the screen's widgets are going."""
+        self._painted = False
+        self.autosaver.close()
 
     def _load(self, record: StarmapRecord) -> None:
         self.record = record
@@ -391,11 +407,11 @@ class WizardScreen(Screen[None]):
             self._update_chrome()
 
     def _show_save_state(self, state: SaveState) -> None:
-        if not self.painted:
+        text = self._save_text(state)
+        if not self.painted or text == self._save_shown:
             return
-        self.query_one("#wizard-save-state", Static).update(
-            Content(self._save_text(state))
-        )
+        self._save_shown = text
+        self.query_one("#wizard-save-state", Static).update(Content(text))
 
     def _save_text(self, state: SaveState) -> str:
         saver = self.autosaver
