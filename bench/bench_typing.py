@@ -32,7 +32,7 @@ from starmap_tui.config import Settings
 from starmap_tui.storage.repository import Repository
 from starmap_tui.worker.providers.base import GenerationRequest
 from starmap_tui.worker.providers.offline import OfflineProvider
-from starmap_tui.worker.runner import Runner, RunnerSettings
+from starmap_tui.worker.runner import RunnerSettings
 
 CONCURRENCY = 8
 PIECE_CHARS = 16
@@ -62,23 +62,6 @@ class PacedOfflineProvider:
     async def aclose(self) -> None:
         """Release the wrapped provider."""
         await self.inner.aclose()
-
-
-class BenchApp(StarmapApp):
-    """StarmapApp whose runner uses the paced provider."""
-
-    # A relative CSS_PATH would be looked up beside this file.
-    CSS_PATH = Path(sys.modules[StarmapApp.__module__].__file__ or "").with_name(
-        "app.tcss"
-    )
-
-    def _make_runner(self, repo: Repository) -> Runner:
-        settings = RunnerSettings(
-            concurrency=CONCURRENCY, poll_seconds=0.1, heartbeat_seconds=1.0
-        )
-        return Runner(
-            repo, PacedOfflineProvider, settings, on_event=self._on_runner_event
-        )
 
 
 async def seed(repo: Repository, count: int) -> list[str]:
@@ -117,7 +100,14 @@ async def measure(keys: int, starmaps: int) -> None:
     """Run the app, keep 8 jobs busy, type ``keys`` characters and report."""
     from starmap_tui.screens.wizard import WizardScreen
 
-    app = BenchApp(Settings(), Path(os.environ["STARMAP_HOME"]) / "bench.db")
+    app = StarmapApp(
+        Settings(),
+        Path(os.environ["STARMAP_HOME"]) / "bench.db",
+        runner_settings=RunnerSettings(
+            concurrency=CONCURRENCY, poll_seconds=0.1, heartbeat_seconds=1.0
+        ),
+        provider_factory=PacedOfflineProvider,
+    )
     async with app.run_test(size=(120, 36)) as pilot:
         repo = await app.store()
         ids = await seed(repo, starmaps)
