@@ -165,3 +165,41 @@ async def test_sigterm_stops_a_worker_gracefully(
     assert worker.returncode == 0
     assert all(j.status == "queued" for j in jobs)
     assert all(j.attempt == 0 for j in jobs)
+
+
+async def run_cli(db_path: Path, *args: str) -> str:
+    """Run the real command against the store; return its stdout."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "starmap_tui",
+        "--db",
+        str(db_path),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, _ = await process.communicate()
+    return out.decode()
+
+
+async def test_the_apps_writes_stay_visible_after_another_process_reads(
+    repo: Repository, db_path: Path
+):
+    """Another process opening and closing the store (``show``) once made
+    SQLite reset the WAL under the running app, hiding every later write."""
+    from starmap_tui.app import StarmapApp
+    from starmap_tui.config import Settings
+
+    starmap = await repo.create_starmap("Before")
+    await repo.close()
+    app = StarmapApp(Settings(), db_path)
+    async with app.run_test() as pilot:
+        store = await app.store()
+        await pilot.pause()
+        await run_cli(db_path, "show", starmap.id[:8])
+        await store.rename(starmap.id, "Renamed while the app runs")
+        await store.stats()
+        listed = await run_cli(db_path, "list")
+        await app.action_quit()
+    assert "Renamed while the app runs" in listed

@@ -102,13 +102,20 @@ class Page:
     stats: Stats
 
 
-FirstRead = tuple[LightReader | None, Page | None]
+def read_light_page(db_path: Path, query: PageQuery) -> Page | None:
+    """Read a page with the light reader, then close it (runs in a thread).
 
-
-def read_first_page(db_path: Path, query: PageQuery) -> FirstRead:
-    """Open the light reader and read the first page (runs in a thread)."""
+    None when the store is missing or needs migrating. The reader is never
+    kept: once the store opens, this process must hold no connection beside
+    the store's own.
+    """
     reader = LightReader.open(db_path)
-    return reader, None if reader is None else light_page(reader, query)
+    if reader is None:
+        return None
+    try:
+        return light_page(reader, query)
+    finally:
+        reader.close()
 
 
 def light_page(reader: LightReader, query: PageQuery) -> Page:
@@ -205,16 +212,14 @@ class DashboardScreen(Screen[None]):
         self._loading = False
         self._pending = False
         self._stale = False
-        self._light: LightReader | None = None
-        self._light_tried = False
-        self._first_read: asyncio.Future[FirstRead] | None = None
+        self._first_read: asyncio.Future[Page | None] | None = None
 
     # -- layout ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         """Counters, filter and search, the table beside its preview, keys."""
         self._first_read = asyncio.get_running_loop().run_in_executor(
-            None, read_first_page, self.host.db_path, self._query
+            None, read_light_page, self.host.db_path, self._query
         )
         with Vertical(id="dashboard-body"):
             yield StatsBar(id="stats")
@@ -262,8 +267,7 @@ class DashboardScreen(Screen[None]):
         first, self._first_read = self._first_read, None
         if first is None or first.exception() is not None:
             return False
-        self._light_tried = True
-        self._light, page = first.result()
+        page = first.result()
         if page is None or page.query != self._query:
             return False
         self._apply(page)
@@ -320,29 +324,14 @@ class DashboardScreen(Screen[None]):
             await asyncio.wait([self._first_read])
             self._take_first_read()
         if self.host.store_ready:
-            self._close_light()
             return await repo_page(await self.host.store(), query)
-        reader = await self._light_reader()
-        if reader is None:
-            return None
-        return await asyncio.to_thread(light_page, reader, query)
+        return await asyncio.to_thread(read_light_page, self.host.db_path, query)
 
     async def _fetch_required(self, query: PageQuery) -> Page:
         page = await self._fetch(query)
         if page is None:
             raise RuntimeError("the store went away")
         return page
-
-    async def _light_reader(self) -> LightReader | None:
-        if self._light is None and not self._light_tried:
-            self._light_tried = True
-            self._light = await asyncio.to_thread(LightReader.open, self.host.db_path)
-        return self._light
-
-    def _close_light(self) -> None:
-        if self._light is not None:
-            self._light.close()
-            self._light = None
 
     async def _follow_selection(self, page: Page) -> Page:
         """Move to the page that holds the selected starmap, if it moved away."""

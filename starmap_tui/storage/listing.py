@@ -131,7 +131,8 @@ def position_of(
 
 def select_stats(conn: sqlite3.Connection) -> Stats:
     """Counts by status for the dashboard header."""
-    counts = dict(conn.execute("SELECT status, count(*) FROM starmap GROUP BY status"))
+    rows = conn.execute("SELECT status, count(*) FROM starmap GROUP BY status")
+    counts = dict(rows.fetchall())
     return Stats(
         total=sum(counts.values()),
         completed=counts.get("completed", 0),

@@ -7,7 +7,6 @@ anything but the database, so no transaction spans an HTTP call.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import os
@@ -420,16 +419,16 @@ class Repository:
         return await self._light(listing.select_stats)
 
     async def _light(self, query: Any, *args: Any) -> Any:
-        def run() -> Any:
-            conn = listing.connect_readonly(self.path)
-            if conn is None:
-                raise RuntimeError(f"{self.path} is not ready for reading")
-            try:
-                return query(conn, *args)
-            finally:
-                conn.close()
+        """Run one of the listing functions on the store's own reader.
 
-        return await asyncio.to_thread(run)
+        The listing SQL is shared with the standard-library reader used before
+        the store is open; here it runs on the reader engine's connection, so
+        this process never holds a second kind of connection beside its
+        engines (SQLite can drop a process's locks when such a handle closes,
+        and another process would then reset the WAL under our writer).
+        """
+        async with self.db.read() as conn:
+            return await conn.run_sync(lambda sync: query(_DriverSQL(sync), *args))
 
     # -- reports, revisions, activity ---------------------------------------
 
@@ -1066,6 +1065,18 @@ class Repository:
             "now": stamp(utcnow()),
         }
         await self.db.run(conn, ADD_REVISION, values)
+
+
+class _DriverSQL:
+    """Gives listing's sqlite3-style ``execute(sql, params)`` to a SQLAlchemy
+    connection, so the same bound-parameter SQL serves both readers."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        """Run driver-level SQL with positional parameters."""
+        return self._conn.exec_driver_sql(sql, tuple(params))
 
 
 def _ordered_stages(done: list[str]) -> list[str]:
