@@ -12,6 +12,7 @@ from typing import Any
 from starmap_tui.questionnaire.display import labelled_answers
 from starmap_tui.questionnaire.normalise import question_set_from_dict
 from starmap_tui.questionnaire.stages import STATIC_STAGES
+from starmap_tui.questionnaire.validation import coerce_value, validate_value
 from starmap_tui.report.model import REPORT_SKELETON
 from starmap_tui.storage.records import StarmapRecord
 
@@ -62,6 +63,28 @@ def answers_block(record: StarmapRecord) -> str:
     return "\n".join(lines)
 
 
+def usable_dynamic_answers(record: StarmapRecord) -> dict[str, Any]:
+    """The deep-dive answers that are valid for their question.
+
+    Answers from a file arrive before the questions exist, so one may not fit
+    (a 9 on a 1-5 scale). It stays stored as given, but generation treats it
+    as unanswered, so it becomes an unknown instead of a wrong fact.
+    """
+    if not record.dynamic_questions:
+        return dict(record.dynamic_answers)
+    fields = {f.id: f for f in question_set_from_dict(record.dynamic_questions).fields}
+    usable: dict[str, Any] = {}
+    for key, value in record.dynamic_answers.items():
+        field = fields.get(key)
+        if field is None:
+            usable[key] = value
+            continue
+        value = coerce_value(field, value)
+        if validate_value(field, value) is None:
+            usable[key] = value
+    return usable
+
+
 def discovery_pairs(record: StarmapRecord) -> list[tuple[str, str]]:
     """Every deep-dive question's label with its answer ("" when unanswered).
 
@@ -71,7 +94,8 @@ def discovery_pairs(record: StarmapRecord) -> list[tuple[str, str]]:
     if not record.dynamic_questions:
         return []
     questions = question_set_from_dict(record.dynamic_questions)
-    answered = dict(labelled_answers(questions.fields, record.dynamic_answers))
+    answers = usable_dynamic_answers(record)
+    answered = dict(labelled_answers(questions.fields, answers))
     return [(f.label, answered.get(f.label, "")) for f in questions.fields]
 
 
@@ -82,7 +106,7 @@ def build_context(record: StarmapRecord, extra_context: str = "") -> dict[str, A
         "experience_level": record.experience_level,
         "answers": record.answers,
         "dynamic_questions": (record.dynamic_questions or {}).get("questions", []),
-        "dynamic_answers": dict(record.dynamic_answers),
+        "dynamic_answers": usable_dynamic_answers(record),
         "extra_context": extra_context,
         "today": date.today().isoformat(),
     }
