@@ -126,7 +126,44 @@ def novice_tbd() -> dict[str, Any]:
     }
 
 
-SCENARIOS = {"clinic": clinic, "tech_firm": tech_firm, "novice_tbd": novice_tbd}
+def front_desk() -> dict[str, Any]:
+    """A clinic group: desktops and tablets, a descriptive audience, long names."""
+    return {
+        "title": "Front-desk onboarding",
+        "experience_level": "Intermediate (some projects, want structure)",
+        "today": "2025-01-06",
+        "answers": {
+            "requester_role": "Operations director",
+            "requester_department": "Operations",
+            "org_name": "Valley Health Partners",
+            "org_industry": "Healthcare",
+            "org_size": "501-1000 employees",
+            "org_headquarters": "Salem, OR",
+            "org_compliance": [
+                "HIPAA",
+                "Industry-specific regulations",
+                "State of Oregon patient privacy rules",
+            ],
+            "org_stakeholders": ["C-Suite", "Department Heads"],
+            "project_objectives": "Productive in 3 weeks instead of 8; Cut patient "
+            "check-in errors (wrong insurance, missing consent forms) by half",
+            "project_constraints": "front desks are busy all day",
+            "target_audience": "85 front-desk coordinators across 14 clinics, "
+            "mostly new to healthcare, 30% turnover per year",
+            "project_timeline": {"start": "2025-02-03", "end": "2025-06-27"},
+            "project_budget_range": "$50,000 - $100,000",
+            "available_hardware": ["Desktop computers", "Tablets"],
+            "available_software": ["Microsoft 365"],
+        },
+    }
+
+
+SCENARIOS = {
+    "clinic": clinic,
+    "tech_firm": tech_firm,
+    "novice_tbd": novice_tbd,
+    "front_desk": front_desk,
+}
 
 
 async def run(kind: str, context: Any) -> tuple[str, list[str]]:
@@ -238,6 +275,27 @@ async def test_audience_options_come_from_the_answers() -> None:
     options = questions["priority_audiences"]["options"]
     assert "12 front-desk staff" in options
     assert "20 nurses across 2 clinics" in options
+
+
+async def test_descriptive_clauses_are_not_audience_segments() -> None:
+    questions = {q["id"]: q for q in await questions_for(front_desk())}
+    report = await report_for("preliminary", front_desk())
+
+    options = questions["priority_audiences"]["options"]
+    assert "85 front-desk coordinators across 14 clinics" in options
+    named = [*options, *(p["segment"] for p in report["learner_analysis"]["profiles"])]
+    assert not any("turnover" in s or "mostly" in s for s in named)
+
+
+async def test_several_named_groups_stay_separate_segments() -> None:
+    context = front_desk()
+    context["answers"]["target_audience"] = (
+        "120 nurses, 40 ward clerks and 10 supervisors"
+    )
+    questions = {q["id"]: q for q in await questions_for(context)}
+
+    options = questions["priority_audiences"]["options"]
+    assert options[:3] == ["120 nurses", "40 ward clerks", "10 supervisors"]
 
 
 async def test_first_cohort_date_is_bounded_by_the_timeline() -> None:

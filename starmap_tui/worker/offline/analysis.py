@@ -10,7 +10,10 @@ from starmap_tui.worker.offline.facts import Facts
 from starmap_tui.worker.offline.text import human_list, uniq
 
 _SEGMENT_SPLIT = re.compile(r"[;,\n]+|\band\b|\bplus\b", re.IGNORECASE)
-_LEADING_NUMBER = re.compile(r"^\s*(?:about|around|approx\.?|~)?\s*(\d[\d,]*)")
+# A head count leads a segment; a percentage never counts people.
+_LEADING_NUMBER = re.compile(
+    r"^\s*(?:about|around|approx\.?|~)?\s*(\d[\d,]*)(?![\d,.]*\s*(?:%|percent))"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ def segments(facts: Facts) -> list[str]:
         for p in pieces
         if p
         and len(p.split()) <= 8
+        and not vocab.DESCRIPTIVE.search(p)
         and (_LEADING_NUMBER.match(p) or vocab.ROLE.search(p))
     ]
     if not found and text:

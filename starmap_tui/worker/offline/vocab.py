@@ -112,6 +112,16 @@ ROLE = _words(
     "front",
     "student",
     "faculty",
+    "coordinator",
+    "clerk",
+)
+# Clauses that describe the audience rather than name a group of people.
+DESCRIPTIVE = re.compile(
+    r"^\s*(?:mostly|mainly|largely|most|half|often|usually"
+    r"|new to|who|which|with|having)\b"
+    r"|\d\s*(?:%|percent)|\b(?:turnover|attrition|churn|tenure)\b"
+    r"|\b(?:years?|months?)\b.*\bexperience\b|\bexperience\b.*\b(?:years?|months?)\b",
+    re.IGNORECASE,
 )
 
 # Competencies suggested by words in the objectives, constraints and audience.
