@@ -258,6 +258,18 @@ async def test_delivery_options_fit_devices_and_software() -> None:
     assert "VR practice scenarios" in firm
 
 
+async def test_no_phone_lessons_without_smartphones() -> None:
+    questions = {q["id"]: q for q in await questions_for(front_desk())}
+    report = await report_for("final", front_desk())
+
+    options = questions["preferred_delivery"]["options"]
+    assert "Short modules on tablets" in options
+    assert not any("phone" in o.casefold() for o in options)
+    modes = report["solution"]["delivery_modalities"]
+    assert "Mobile-friendly e-learning" in [m["modality"] for m in modes]
+    assert "phone" not in json.dumps(modes).casefold()
+
+
 async def test_wording_follows_experience_level() -> None:
     novice = await questions_for(novice_tbd())
     expert = {q["id"]: q for q in await questions_for(tech_firm())}

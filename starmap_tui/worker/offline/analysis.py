@@ -141,18 +141,8 @@ def _remote_modalities(facts: Facts) -> list[Modality]:
 
 
 def _device_modalities(facts: Facts) -> list[Modality]:
-    found = []
-    if facts.has_hardware("Smartphones", "Tablets"):
-        busy = facts.mentions(vocab.SHIFTS)
-        found.append(
-            Modality(
-                "Mobile microlearning",
-                "Learners carry smartphones; five-minute lessons fit between tasks"
-                + (" and shifts." if busy else "."),
-                1 if busy or not facts.software else 2,
-                "Short lessons on phones",
-            )
-        )
+    mobile = _mobile_modality(facts)
+    found = [mobile] if mobile else []
     if facts.has_hardware("VR headsets"):
         found.append(
             Modality(
@@ -163,6 +153,28 @@ def _device_modalities(facts: Facts) -> list[Modality]:
             )
         )
     return found
+
+
+def _mobile_modality(facts: Facts) -> Modality | None:
+    """Phone lessons only when phones are listed; tablets justify tablet modules."""
+    busy = facts.mentions(vocab.SHIFTS)
+    priority = 1 if busy or not facts.software else 2
+    fits = " and shifts." if busy else "."
+    if facts.has_hardware("Smartphones"):
+        return Modality(
+            "Mobile microlearning",
+            f"Learners carry smartphones; five-minute lessons fit between tasks{fits}",
+            priority,
+            "Short lessons on phones",
+        )
+    if facts.has_hardware("Tablets"):
+        return Modality(
+            "Mobile-friendly e-learning",
+            f"Tablets are on hand; short modules made for them fit between tasks{fits}",
+            priority,
+            "Short modules on tablets",
+        )
+    return None
 
 
 def _room_modalities(facts: Facts) -> list[Modality]:

@@ -77,6 +77,9 @@ def _apply_delivery(found: list[Modality], deep: DeepDive) -> list[Modality]:
     return picked + custom
 
 
+_SHORT_LESSONS = ("Mobile microlearning", "Mobile-friendly e-learning")
+
+
 def _apply_profile(found: list[Modality], deep: DeepDive) -> list[Modality]:
     hours = deep.number(ids.HOURS)
     vr = deep.flag(ids.VR_PILOT)
@@ -86,7 +89,7 @@ def _apply_profile(found: list[Modality], deep: DeepDive) -> list[Modality]:
             continue
         if m.name == "VR simulation" and vr:
             m = replace(m, priority=min(m.priority, 2))
-        if m.name == "Mobile microlearning" and hours is not None and hours < 2:
+        if m.name in _SHORT_LESSONS and hours is not None and hours < 2:
             m = replace(
                 m,
                 priority=1,
