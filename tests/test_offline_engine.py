@@ -506,6 +506,18 @@ async def test_success_metrics_are_parsed_from_objectives() -> None:
     assert (onboarding["baseline"], onboarding["target"]) == ("12 weeks", "8 weeks")
 
 
+async def test_instead_of_names_the_baseline_second() -> None:
+    report = await report_for("preliminary", front_desk())
+    metrics = report["measurement"]["success_metrics"]
+
+    productive = next(m for m in metrics if m["metric"].startswith("Productive"))
+    assert (productive["baseline"], productive["target"]) == ("8 weeks", "3 weeks")
+    assert productive["timeframe"] == "by 2025-06-27"
+    benefits = report["business_case"]["expected_benefits"]
+    line = next(b for b in benefits if b.startswith("Productive"))
+    assert line.endswith(": 3 weeks, from 8 weeks today")
+
+
 async def test_preliminary_is_less_confident_than_final() -> None:
     context = tech_firm()
     prelim = await report_for("preliminary", context)

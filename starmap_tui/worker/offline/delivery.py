@@ -8,7 +8,7 @@ from typing import Any
 from starmap_tui.worker.offline import ids
 from starmap_tui.worker.offline.draft import Draft, content_topics
 from starmap_tui.worker.offline.facts import as_date
-from starmap_tui.worker.offline.measure import cost_figure
+from starmap_tui.worker.offline.measure import Metric, cost_figure
 from starmap_tui.worker.offline.plan import Phase, budget_items, budget_lines
 from starmap_tui.worker.offline.text import cap, clip, human_list, money
 
@@ -277,6 +277,12 @@ def _roi(draft: Draft, yearly_cost: int) -> tuple[str, str]:
     )
 
 
+def _benefit(metric: Metric) -> str:
+    if metric.target and metric.baseline:
+        return f"{metric.metric}: {metric.target}, from {metric.baseline} today"
+    return f"{metric.metric}: {metric.target}" if metric.target else metric.metric
+
+
 def business_case(draft: Draft) -> dict[str, Any]:
     """Cost of inaction, benefits, and ROI when the answers give the numbers."""
     cost = draft.deep.text(ids.COST_OF_INACTION)
@@ -286,9 +292,7 @@ def business_case(draft: Draft) -> dict[str, Any]:
     roi, payback = _roi(draft, figure) if figure else ("", "")
     if cost and not roi:
         draft.unknown("What is the cost of inaction in dollars, to estimate ROI?", 4)
-    benefits = [
-        f"{m.metric}: {m.target}" if m.target else m.metric for m in draft.metrics
-    ]
+    benefits = [_benefit(m) for m in draft.metrics]
     return {
         "cost_of_inaction": clip(cost),
         "expected_benefits": cap(benefits),

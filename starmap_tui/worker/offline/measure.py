@@ -12,6 +12,11 @@ _NUM = r"\$?\d[\d,]*(?:\.\d+)?\s*(?:%|percent|k\b)?"
 _FROM_TO = re.compile(
     rf"\bfrom\s+({_NUM})\s*((?:(?!to\b)[a-z]+\s*){{0,3}})\s*to\s+({_NUM})([^,;]*)", re.I
 )
+_INSTEAD = re.compile(
+    rf"({_NUM})\s*((?:(?!instead\b)[a-z]+\s+){{0,2}})instead\s+of\s+({_NUM})"
+    r"(\s*(?!(?:by|within|in|before|and|or|for)\b)[a-z]+)?",
+    re.I,
+)
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", re.I)
 _COUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([a-z]+)?", re.I)
 _DOWN = re.compile(
@@ -45,13 +50,30 @@ class Metric:
         }
 
 
-def _from_to(clause: str) -> tuple[str, str] | None:
+def _from_to(clause: str) -> tuple[str, str, str] | None:
     match = _FROM_TO.search(clause)
     if not match:
         return None
     base, base_unit, goal, rest = (g.strip() for g in match.groups())
     unit = " ".join(_WHEN.sub("", rest).split()[:3]) or base_unit
-    return f"{base} {base_unit or unit}".strip(), f"{goal} {unit}".strip()
+    baseline, target = f"{base} {base_unit or unit}", f"{goal} {unit}"
+    return baseline.strip(), target.strip(), match.group(0)
+
+
+def _instead_of(clause: str) -> tuple[str, str, str] | None:
+    """ "3 weeks instead of 8": the second figure is today's, the first the goal."""
+    match = _INSTEAD.search(clause)
+    if not match:
+        return None
+    goal, goal_unit, base, base_unit = (g.strip() for g in match.groups(""))
+    unit = goal_unit or base_unit
+    baseline, target = f"{base} {base_unit or unit}", f"{goal} {unit}"
+    return baseline.strip(), target.strip(), match.group(0)
+
+
+def _pair(clause: str) -> tuple[str, str, str] | None:
+    """Baseline, target and the words that stated them, when both are given."""
+    return _from_to(clause) or _instead_of(clause)
 
 
 def _target(clause: str) -> str:
@@ -76,11 +98,13 @@ def parse_metrics(facts: Facts) -> list[Metric]:
     """One metric per objective clause, with the numbers the clause states."""
     metrics = []
     for clause in clauses(facts.text("project_objectives"))[:5]:
-        pair = _from_to(clause)
-        baseline, target = pair if pair else ("", _target(clause))
-        metrics.append(
-            Metric(clip(clause, 25), baseline, target, _timeframe(clause, facts))
-        )
+        pair = _pair(clause)
+        if pair:
+            baseline, target, stated = pair
+            when = _timeframe(clause.replace(stated, " "), facts)
+        else:
+            baseline, target, when = "", _target(clause), _timeframe(clause, facts)
+        metrics.append(Metric(clip(clause, 25), baseline, target, when))
     return metrics
 
 
