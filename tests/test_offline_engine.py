@@ -245,6 +245,22 @@ async def test_compliance_question_names_the_rules() -> None:
     assert "compliance_obligations" not in novice_qs
 
 
+async def test_labels_fit_without_being_cut() -> None:
+    questions = {q["id"]: q for q in await questions_for(front_desk())}
+    normalised = normalise_questions({"questions": list(questions.values())})
+
+    assert [f.label for f in normalised.fields] == [
+        q["label"] for q in questions.values()
+    ]
+    assert not any("…" in q["label"] for q in questions.values())
+    rules = questions["compliance_obligations"]["label"]
+    assert "HIPAA" in rules and "and others" in rules
+    baseline = questions["objective_baseline"]
+    assert "objective" in baseline["label"]
+    assert baseline["help"].startswith("Cut patient check-in errors")
+    assert len(baseline["help"].split()) <= 20
+
+
 async def test_delivery_options_fit_devices_and_software() -> None:
     clinic_options = {q["id"]: q for q in await questions_for(clinic())}
     firm_options = {q["id"]: q for q in await questions_for(tech_firm())}

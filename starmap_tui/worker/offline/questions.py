@@ -177,13 +177,21 @@ def _delivery(facts: Facts) -> Field:
     )
 
 
+def _rule_names(facts: Facts) -> str:
+    """At most two short regulation names, "and others" when more were listed."""
+    short = [n for n in facts.compliance if len(n.split()) <= 3][:2]
+    if not short:
+        return "your listed regulations"
+    more = len(facts.compliance) > len(short)
+    return human_list([*short, "others"] if more else short)
+
+
 def _compliance(facts: Facts) -> Field | None:
     if not facts.compliance:
         return None
-    names = human_list([clip(n, 3) for n in facts.compliance[:3]])
     return Field(
         ids.COMPLIANCE,
-        f"Which {names} duties must the training itself meet?",
+        f"Which duties under {_rule_names(facts)} must training meet?",
         T.MULTI_SELECT,
         help="These shape records, assessments and refresher cycles.",
         options=_narrow(facts, COMPLIANCE_OPTIONS),
@@ -257,15 +265,20 @@ def _hours(facts: Facts) -> Field:
     )
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
 def _baseline(facts: Facts) -> Field | None:
-    open_metric = next((m for m in parse_metrics(facts) if not m.baseline), None)
-    if open_metric is None:
+    metrics = parse_metrics(facts)
+    at = next((i for i, m in enumerate(metrics) if not m.baseline), None)
+    if at is None:
         return None
+    # The objective itself can be long; the label names it, the help quotes it.
     return Field(
         ids.BASELINE,
-        f"Today's value for: {clip(open_metric.metric, 8)}",
+        f"What is today's value for your {_ORDINALS[at]} objective?",
         T.TEXT,
-        help="A figure from a report or your best estimate, e.g. 62%.",
+        help=f"{clip(metrics[at].metric, 12)} — a report figure or estimate, e.g. 62%.",
         max_length=200,
     )
 
