@@ -475,3 +475,29 @@ async def test_registry_builds_the_offline_engine_by_default() -> None:
     provider = make_provider(Settings())
     assert provider.name == "offline"
     assert "offline" in await check_provider(Settings())
+
+
+async def test_a_plain_string_error_in_a_200_stream_never_shows_the_key(
+    fake_llm: FakeLLM,
+) -> None:
+    fake_llm.script(
+        Reply(chunks=[b'data: {"error": "invalid key sk-test-secret-key-42"}\n\n'])
+    )
+    settings = Settings(
+        provider="openai",
+        model="m",
+        base_url=f"{fake_llm.url}/v1",
+        api_key="sk-test-secret-key-42",
+        read_timeout=2,
+    )
+    provider = OpenAIProvider(settings)
+    try:
+        with pytest.raises(TransientError) as caught:
+            async for _ in provider.stream(
+                GenerationRequest("questions", "s", "p", {}, max_tokens=50)
+            ):
+                pass
+    finally:
+        await provider.aclose()
+    assert "sk-test-secret-key-42" not in caught.value.message
+    assert "invalid key" in caught.value.message

@@ -225,7 +225,7 @@ def error_for_status(
 def error_for_payload(error: Any, where: Endpoint) -> ProviderError:
     """Map an error object found inside a 200 stream to a typed error."""
     if not isinstance(error, Mapping):
-        return TransientError(_mid_stream(where, str(error)))
+        return TransientError(_mid_stream(where, scrub(str(error), where.secret)))
     message = describe_error(error)
     status = _payload_status(error)
     if status is None:
