@@ -377,3 +377,28 @@ async def test_regenerating_keeps_a_completed_starmap_completed(repo: Repository
     assert after_failure.final_report == "# Done"
     assert after_cancel.status == "completed"
     assert after_cancel.report_job_status == "cancelled"
+
+
+async def test_a_sibling_success_keeps_a_failure_and_its_reason_on_show(
+    repo: Repository,
+):
+    record = await repo.create_starmap(
+        "Siblings",
+        stage_answers=sample_answers(),
+        session_state={"headless": True},
+        status="queued",
+    )
+    await repo.enqueue(record.id, "questions")
+    await repo.enqueue(record.id, "preliminary")
+    questions = await repo.claim("w", 30, provider="p", model="m")
+    preliminary = await repo.claim("w", 30, provider="p", model="m")
+    await repo.fail_job(questions.id, "w", "The API key was rejected (401).")
+    await repo.complete_job(
+        preliminary.id, "w", result={"summary": {"objectives": ["x"]}}, markdown="# P"
+    )
+
+    stored = await repo.get_starmap(record.id)
+    assert stored.status == "failed"
+    assert stored.report_job_error == "The API key was rejected (401)."
+    assert stored.report_job_status == "failed"
+    assert stored.preliminary_report == "# P"

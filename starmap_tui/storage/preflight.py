@@ -14,15 +14,12 @@ from pathlib import Path
 from starmap_tui.storage.errors import StoreCorrupt, StoreReadOnly, StoreTooNew
 from starmap_tui.storage.migrations import SCHEMA_VERSION
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
 
 def check_database(path: Path) -> int:
     """Return the schema version of ``path`` (0 when new); raise if unusable."""
     if not path.exists():
         _check_writable_dir(path.parent)
         return 0
-    _check_header(path)
     _check_writable(path)
     version = _read_version(path)
     if version > SCHEMA_VERSION:
@@ -32,16 +29,6 @@ def check_database(path: Path) -> int:
             "point --db at another file."
         )
     return version
-
-
-def _check_header(path: Path) -> None:
-    with path.open("rb") as handle:
-        head = handle.read(len(SQLITE_MAGIC))
-    if head and head != SQLITE_MAGIC:
-        raise StoreCorrupt(
-            f"{path} is not a SQLite database, so starmap-tui will not touch it. "
-            "Move it aside or pass --db with another path."
-        )
 
 
 def _check_writable_dir(folder: Path) -> None:
@@ -74,6 +61,9 @@ def _read_version(path: Path) -> int:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return int(version)
     except sqlite3.DatabaseError as exc:
+        # Only SQLite opens the file: closing a handle opened any other way
+        # would drop every lock this process holds on it, and another process
+        # could then reset the WAL under our own connections.
         raise StoreCorrupt(
             f"{path} is damaged ({exc}). starmap-tui left it untouched. Restore "
             "a backup, or move it aside to start a new store."

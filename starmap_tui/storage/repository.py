@@ -805,12 +805,13 @@ class Repository:
         result: dict[str, Any],
         markdown: str | None,
     ) -> None:
-        values: dict[str, Any] = {
+        job_values: dict[str, Any] = {
             "report_job_status": "succeeded",
             "report_job_progress": 100,
             "report_job_phase": "Done",
             "report_job_error": None,
         }
+        values: dict[str, Any] = {}
         if kind == "questions":
             values["dynamic_questions"] = dump_json(result)
         else:
@@ -822,7 +823,10 @@ class Repository:
             values[f"{prefix}_json"] = dump_json(result)
         if kind == "final":
             values.update(
-                status="completed", completed_at=stamp(utcnow()), current_step="report"
+                job_values,
+                status="completed",
+                completed_at=stamp(utcnow()),
+                current_step="report",
             )
             await self._log(conn, starmap_id, "completed", "final report")
         # The update hands back the status and UI state it found, so the
@@ -831,8 +835,13 @@ class Repository:
             conn, starmap_id, ("status", "session_state"), **values
         )
         headless = bool(load_json(row["session_state"], {}).get("headless"))
-        if kind != "final" and row["status"] == "processing" and not headless:
-            await self._touch(conn, starmap_id, status="draft")
+        if kind != "final":
+            # A sibling step's failure stays on show (with its reason) until
+            # it is retried; this success must not paper over it.
+            if row["status"] != "failed":
+                await self._touch(conn, starmap_id, **job_values)
+            if row["status"] == "processing" and not headless:
+                await self._touch(conn, starmap_id, status="draft")
         if kind == "questions" and headless:
             status = _status_on_submit(row["status"], headless, "final")
             await self._enqueue(
