@@ -158,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``list --json | head``): not our error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def run_async(factory: Callable[[], Any]) -> Any:
@@ -322,7 +326,7 @@ async def _run_until_settled(
     finally:
         await runner.stop()
     if record.status == "completed":
-        print(f"Completed: {record.title}", file=sys.stderr)
+        print(f"Completed: {printable(record.title)}", file=sys.stderr)
         return EXIT_OK
     print(f"starmap-tui: {record.status}: {record.report_job_error}", file=sys.stderr)
     return EXIT_FAILED
@@ -449,6 +453,19 @@ def _print_table_rows(rows: Any) -> None:
         write("No starmaps match.\n")
 
 
+def write_stdout(text: str) -> None:
+    """Write report text to stdout, terminal control characters removed."""
+    from starmap_tui.exports import without_controls
+
+    try:
+        sys.stdout.write(without_controls(text))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise CliError(f"Cannot write the output: {exc.strerror or exc}", 1) from None
+
+
 def printable(text: str) -> str:
     """Text with control characters (ANSI escapes included) made visible."""
     if text.isprintable():
@@ -460,7 +477,7 @@ def cmd_show(context: Context, args: argparse.Namespace) -> int:
     """Print the report as Markdown (the final one, else the preliminary one)."""
     record = run_async(lambda: _load(context, args.id))
     if record.final_report:
-        sys.stdout.write(record.final_report.rstrip("\n") + "\n")
+        write_stdout(record.final_report.rstrip("\n") + "\n")
         return EXIT_OK
     if record.preliminary_report:
         print(
@@ -468,7 +485,7 @@ def cmd_show(context: Context, args: argparse.Namespace) -> int:
             "preliminary one.",
             file=sys.stderr,
         )
-        sys.stdout.write(record.preliminary_report.rstrip("\n") + "\n")
+        write_stdout(record.preliminary_report.rstrip("\n") + "\n")
         return EXIT_OK
     raise CliError(no_report_message(record), EXIT_FAILED)
 
@@ -510,7 +527,7 @@ def cmd_export(context: Context, args: argparse.Namespace) -> int:
         print(f"Wrote {target}", file=sys.stderr)
         run_async(lambda: _log_export(context, record.id, f"{fmt} → {target}"))
     else:
-        sys.stdout.write(text)
+        write_stdout(text)
     return EXIT_OK
 
 

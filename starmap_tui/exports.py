@@ -12,6 +12,14 @@ from starmap_tui.report import export
 from starmap_tui.storage.records import StarmapRecord
 
 EXPORT_FORMATS = ("md", "html", "json")
+# C0 controls but tab and newline, and DEL: escape sequences in answers or
+# model output must not reach a terminal or a page that shows an export.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def without_controls(text: str) -> str:
+    """Text with terminal control characters removed (tabs and newlines kept)."""
+    return _CONTROLS.sub("", text)
 
 
 class ExportError(Exception):
@@ -53,9 +61,10 @@ def export_text(record: StarmapRecord, fmt: str) -> str:
             f"'{record.title}' has no report yet; export it as JSON to keep the "
             "answers."
         )
+    report = without_controls(record.report)
     if fmt == "html":
-        return export.to_html(record.report, title=record.title)
-    return export.to_markdown(record.report)
+        return export.to_html(report, title=without_controls(record.title))
+    return export.to_markdown(report)
 
 
 def write_export(record: StarmapRecord, fmt: str, path: str | Path) -> Path:

@@ -203,3 +203,23 @@ async def test_the_apps_writes_stay_visible_after_another_process_reads(
         listed = await run_cli(db_path, "list")
         await app.action_quit()
     assert "Renamed while the app runs" in listed
+
+
+async def test_show_and_exports_never_pass_terminal_escapes(
+    repo: Repository, db_path: Path, tmp_path: Path
+):
+    hostile = "Title \x1b]0;pwned\x07 \x1b[2J end\x00"
+    record = await repo.create_starmap(hostile, stage_answers=sample_answers())
+    await repo.enqueue(record.id, "final")
+    job = await repo.claim("w", 30, provider="p", model="m")
+    body = f"# {hostile}\n\nText with \x1b[31mred\x1b[0m and a bell\x07.\n"
+    await repo.complete_job(job.id, "w", result={"summary": {}}, markdown=body)
+
+    shown = await run_cli(db_path, "show", record.id[:8])
+    exported = await run_cli(db_path, "export", record.id[:8], "--format", "html")
+    await run_cli(db_path, "export", record.id[:8], "-o", str(tmp_path / "r.md"))
+    written = (tmp_path / "r.md").read_text()
+
+    for text in (shown, exported, written):
+        assert "\x1b" not in text and "\x07" not in text and "\x00" not in text
+    assert "red and a bell" in shown.replace("[31m", "").replace("[0m", "")
