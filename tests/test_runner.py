@@ -3,6 +3,7 @@ wire format: retries, backoff, permanent failures, cancel, quit, recovery."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -300,3 +301,19 @@ def test_backoff_grows_with_jitter_and_respects_retry_after():
     )
     assert backoff_delay(1, 2.0, 300.0, 30.0) >= 30.0
     assert backoff_delay(20, 2.0, 300.0, None) <= 300.0
+
+
+async def test_a_cancelled_slot_stops_instead_of_looping(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    fake_llm.script(Reply(chunks=[Pause(0.05)], end="stall"))
+    await repo.enqueue(record.id, "questions")
+    runner = runner_for()
+    await runner.start()
+    await wait_until(lambda: len(fake_llm.requests) == 1, message="the request")
+
+    # What the event loop does to leftover tasks when it closes.
+    for slot in runner._slots:
+        slot.cancel()
+    _, pending = await asyncio.wait(runner._slots, timeout=5)
+
+    assert not pending

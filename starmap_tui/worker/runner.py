@@ -174,7 +174,7 @@ class Runner:
 
     async def _slot(self) -> None:
         woken = True
-        while not self._stopping:
+        while not (self._stopping or _slot_cancelled()):
             try:
                 claimed = await self._claim(check_first=not woken)
             except Exception:
@@ -188,10 +188,13 @@ class Runner:
             task = asyncio.create_task(self._execute(job, record), name=f"job-{job.id}")
             self._running[job.id] = task
             try:
-                # A job task cancelled before its first step never reaches its
-                # own handler; its lease then expires and it is recovered.
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await task
+            except asyncio.CancelledError:
+                # The slot itself is being cancelled (the loop is closing):
+                # stop. Otherwise it was the job task, cancelled before its
+                # first step; its lease expires and it is recovered.
+                if _slot_cancelled():
+                    raise
             finally:
                 self._running.pop(job.id, None)
 
@@ -342,6 +345,16 @@ class Runner:
             )  # type: ignore[arg-type]
         except Exception:
             log.exception("runner event handler failed")
+
+
+def _slot_cancelled() -> bool:
+    """Whether the running task has been asked to cancel.
+
+    A job task handles its own cancellation and returns normally, so the slot
+    awaiting it is not woken with CancelledError; the request shows only here.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class _ProgressWriter:
