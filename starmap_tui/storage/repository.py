@@ -885,43 +885,38 @@ class Repository:
         self, job_id: str, owner: str, reason: str, not_before: datetime
     ) -> bool:
         """Put a job back in the queue after a transient failure."""
-        now = stamp(utcnow())
-        async with self.db.write() as conn:
-            row = (
-                await conn.execute(
-                    update(ReportJobTable)
-                    .where(
-                        J.id == job_id, J.lease_owner == owner, J.status == "running"
-                    )
-                    .values(
-                        status="queued",
-                        not_before=stamp(not_before),
-                        error=reason,
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        updated_at=now,
-                        phase="Waiting to retry",
-                    )
-                    .returning(J.starmap_id)
-                )
-            ).first()
-            if row is None:
-                return False
-            await conn.execute(
-                update(StarmapTable)
-                .where(S.id == row[0], S.report_job_id == job_id)
-                .values(
-                    report_job_status="queued",
-                    report_job_error=reason,
-                    report_job_phase="Waiting to retry",
-                    updated_at=now,
-                )
-            )
-        log.info("job %s rescheduled at %s: %s", job_id, stamp(not_before), reason)
-        return True
+        phase = "Waiting to retry"
+        requeued = await self._requeue(
+            job_id,
+            owner,
+            {"not_before": stamp(not_before), "error": reason, "phase": phase},
+            {"report_job_error": reason, "report_job_phase": phase},
+        )
+        if requeued:
+            log.info("job %s rescheduled at %s: %s", job_id, stamp(not_before), reason)
+        return requeued
 
     async def release_job(self, job_id: str, owner: str) -> bool:
         """Give a job back on quit, without counting the attempt against it."""
+        phase = "Waiting for a worker"
+        requeued = await self._requeue(
+            job_id,
+            owner,
+            {"attempt": J.attempt - 1, "not_before": None, "phase": phase},
+            {"report_job_phase": phase},
+        )
+        if requeued:
+            log.info("job %s released on shutdown", job_id)
+        return requeued
+
+    async def _requeue(
+        self,
+        job_id: str,
+        owner: str,
+        job_values: dict[str, Any],
+        starmap_values: dict[str, Any],
+    ) -> bool:
+        """Move a job this owner runs back to queued, and say so on its starmap."""
         now = stamp(utcnow())
         async with self.db.write() as conn:
             row = (
@@ -934,10 +929,8 @@ class Repository:
                         status="queued",
                         lease_owner=None,
                         lease_expires_at=None,
-                        attempt=J.attempt - 1,
-                        not_before=None,
                         updated_at=now,
-                        phase="Waiting for a worker",
+                        **job_values,
                     )
                     .returning(J.starmap_id)
                 )
@@ -947,13 +940,8 @@ class Repository:
             await conn.execute(
                 update(StarmapTable)
                 .where(S.id == row[0], S.report_job_id == job_id)
-                .values(
-                    report_job_status="queued",
-                    report_job_phase="Waiting for a worker",
-                    updated_at=now,
-                )
+                .values(report_job_status="queued", updated_at=now, **starmap_values)
             )
-        log.info("job %s released on shutdown", job_id)
         return True
 
     async def expire_dead_leases(self, hostname: str) -> int:
