@@ -219,11 +219,20 @@ class StarmapApp(App[None]):
                     await flush()
                 except Exception:
                     log.exception("saving before quit failed")
-        if self.runner is not None:
-            await self.runner.stop()
-        if self.repo is not None:
-            await self.repo.close()
+        await self._stop_core()
         self.exit()
+
+    async def on_unmount(self) -> None:
+        """However the app ends, the runner gives its jobs back and stops."""
+        await self._stop_core(grace=0)
+
+    async def _stop_core(self, grace: float | None = None) -> None:
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            await runner.stop(grace)
+        repo, self.repo = self.repo, None
+        if repo is not None:
+            await repo.close()
 
 
 def resume_step(record: StarmapRecord) -> str:
