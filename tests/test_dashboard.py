@@ -529,6 +529,7 @@ async def test_open_routes_to_the_report(db_path: Path, repo: Repository):
         await ready(app, rows=1)
         await pilot.press("enter")
         await wait_until(lambda: type(app.screen).__name__ == "ReportScreen")
+        assert app.screen.starmap_id == (await repo.list_starmaps())[0].id
 
 
 async def test_new_opens_the_wizard(db_path: Path):

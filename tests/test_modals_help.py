@@ -238,3 +238,4 @@ async def test_palette_runs_new_starmap(db_path: Path):
         await wait_until(lambda: "Start a new starmap" in screen_text(app))
         await pilot.press("enter")
         await wait_until(lambda: type(app.screen).__name__ == "WizardScreen")
+        assert app.screen.starmap_id is None
