@@ -72,6 +72,7 @@ class StarmapApp(App[None]):
         use it to pace the offline engine); ``runner_settings`` the runner's."""
         super().__init__()
         self._provider_factory = provider_factory
+        self._core_stopped = False
         self.settings = settings
         self.db_path = db_path
         self.resume_id = resume_id
@@ -227,12 +228,15 @@ class StarmapApp(App[None]):
         await self._stop_core(grace=0)
 
     async def _stop_core(self, grace: float | None = None) -> None:
-        runner, self.runner = self.runner, None
-        if runner is not None:
-            await runner.stop(grace)
-        repo, self.repo = self.repo, None
-        if repo is not None:
-            await repo.close()
+        # Once only; the attributes stay set so a screen's last refresh,
+        # racing the exit, finds a store (closed) rather than None.
+        if self._core_stopped:
+            return
+        self._core_stopped = True
+        if self.runner is not None:
+            await self.runner.stop(grace)
+        if self.repo is not None:
+            await self.repo.close()
 
 
 def resume_step(record: StarmapRecord) -> str:
