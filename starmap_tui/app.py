@@ -88,10 +88,27 @@ class StarmapApp(App[None]):
         """Paint the dashboard now; open the store after the first frame."""
         from starmap_tui.screens.dashboard import DashboardScreen
 
+        # Start-up builds thousands of objects that live as long as the app and
+        # frees almost none; a full collection over them in the middle of the
+        # first frame costs ~35 ms (bench/bench_startup.py). The collector
+        # pauses until the core is up, then what was built is frozen.
+        gc.disable()
         self.push_screen(DashboardScreen())
         self.call_after_refresh(self._start_core)
 
     async def _start_core(self) -> None:
+        try:
+            await self._open_core()
+        finally:
+            self._resume_collector()
+
+    def _resume_collector(self) -> None:
+        # Frozen objects stay out of every later full collection, which keeps
+        # those short too (felt as stutter while typing; bench/bench_typing.py).
+        gc.freeze()
+        gc.enable()
+
+    async def _open_core(self) -> None:
         from starmap_tui.storage.errors import StoreError
         from starmap_tui.storage.repository import Repository
 
@@ -106,10 +123,6 @@ class StarmapApp(App[None]):
         self.runner = self._make_runner(self.repo)
         await self.runner.start()
         self._store_ready.set()
-        # Everything imported and built so far lives as long as the app; moving
-        # it out of the collector's view keeps full collections (tens of ms,
-        # felt as stutter while typing) short. Measured in bench/bench_typing.py.
-        gc.freeze()
         self.set_interval(REFRESH_SECONDS, self._refresh_screens)
         self._refresh_screens()
         if self.resume_id:
@@ -233,6 +246,9 @@ class StarmapApp(App[None]):
         if self._core_stopped:
             return
         self._core_stopped = True
+        # An app that ends before its core started must not leave the
+        # process without a collector.
+        gc.enable()
         if self.runner is not None:
             await self.runner.stop(grace)
         if self.repo is not None:
