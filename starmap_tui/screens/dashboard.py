@@ -152,7 +152,7 @@ def page_info(page: Page) -> str:
     last = page.query.offset + len(page.rows)
     info = f"rows {first:,}\N{EN DASH}{last:,} of {page.matching:,}"
     if page.matching > PAGE_SIZE:
-        info += "   [ previous page · ] next page"
+        info += "   [ and ] turn the page"
     return info
 
 
@@ -161,6 +161,11 @@ class DashboardScreen(Screen[None]):
 
     TITLE = "Dashboard"
     AUTO_FOCUS = "#starmaps"
+    # Below 110 columns the preview narrows so the table keeps its columns.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (110, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New", id="dashboard.new"),
         Binding("enter,o", "open", "Open", id="dashboard.open"),

@@ -1,26 +1,51 @@
-"""The dashboard's table of starmaps: one page of rows, keyed by starmap id."""
+"""The dashboard's table of starmaps: one page of rows, keyed by starmap id.
+
+The table draws itself line by line (Textual's line API): a row is a few
+segments cut straight from its text. DataTable measured every cell through
+Rich, which made the table most of the first frame's cost with a full page
+(bench/bench_startup.py). Columns that do not fit are dropped, least needed
+first; the title takes the width that is left and ends in "…" when cut.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar, NamedTuple
 
-from rich.text import Text
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from starmap_tui.questionnaire.stages import STEP_TITLES
 from starmap_tui.storage.records import StarmapRow
-from starmap_tui.widgets.safe_text import literal
+from starmap_tui.widgets.safe_text import clean
 
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("title", "Title", 24),
-    ("status", "Status", 10),
-    ("progress", "Progress", 13),
-    ("step", "Current step", 13),
-    ("updated", "Last update", 16),
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its key, heading and width (the title's is its least)."""
+
+    key: str
+    label: str
+    width: int
+    # When the table is too narrow, the column with the lowest rank goes first.
+    rank: int
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("title", "Title", 20, rank=5),
+    Column("status", "Status", 10, rank=4),
+    Column("progress", "Progress", 13, rank=3),
+    Column("step", "Current step", 14, rank=2),
+    Column("updated", "Last update", 16, rank=1),
 )
 
 STATUS_STYLES: dict[str, str] = {
@@ -33,12 +58,19 @@ STATUS_STYLES: dict[str, str] = {
 }
 
 BAR_WIDTH = 8
-MIN_TITLE_WIDTH = 16
-# Each cell is padded by one column on either side; the scrollbar takes two.
-CELL_PADDING = 2
-SCROLLBAR = 2
+# A column's text has one blank column either side.
+PADDING = 1
+ELLIPSIS = "…"
 
-Cells = tuple[Text, ...]
+
+class Cell(NamedTuple):
+    """What one cell shows: literal text and a Rich style name."""
+
+    text: str
+    style: str = ""
+
+
+Cells = tuple[Cell, ...]
 
 
 def progress_bar(percent: int, width: int = BAR_WIDTH) -> str:
@@ -66,32 +98,83 @@ def format_updated(moment: datetime) -> str:
 
 
 def row_cells(row: StarmapRow) -> Cells:
-    """The cells of one starmap, every piece of text taken literally."""
+    """The cells of one starmap, every piece of text made literal."""
     style = STATUS_STYLES.get(row.status, "")
     return (
-        literal(row.title),
-        literal(row.status, style),
-        Text(progress_bar(row_percent(row)), style=style or "default"),
-        literal(step_label(row)),
-        Text(format_updated(row.updated_at), style="dim"),
+        Cell(clean(row.title)),
+        Cell(clean(row.status), style),
+        Cell(progress_bar(row_percent(row)), style),
+        Cell(clean(step_label(row))),
+        Cell(format_updated(row.updated_at), "dim"),
     )
 
 
-def _widths() -> list[tuple[str, int]]:
-    return [(key, width) for key, _label, width in COLUMNS]
+def fit(text: str, width: int) -> str:
+    """``text`` made exactly ``width`` cells wide, cut with an ellipsis."""
+    if cell_len(text) > width:
+        text = set_cell_size(text, max(width - 1, 0)) + ELLIPSIS
+    return set_cell_size(text, width)
 
 
-def same_text(first: Text, second: Text) -> bool:
-    """Whether two cells look the same (rich's ``==`` ignores the base style)."""
-    return (first.plain, first.style, first.spans) == (
-        second.plain,
-        second.style,
-        second.spans,
-    )
+def layout(width: int) -> list[tuple[int, int]]:
+    """(column index, text width) of the columns shown in ``width`` cells."""
+    shown = sorted(range(len(COLUMNS)), key=lambda i: COLUMNS[i].rank, reverse=True)
+
+    def needed(indexes: list[int]) -> int:
+        return sum(COLUMNS[i].width + 2 * PADDING for i in indexes)
+
+    while len(shown) > 1 and needed(shown) > width:
+        shown.pop()
+    shown.sort()
+    title_width = COLUMNS[0].width + max(0, width - needed(shown))
+    return [(i, title_width if i == 0 else COLUMNS[i].width) for i in shown]
 
 
-class JobTable(DataTable[Text]):
-    """One page of starmaps; asks for the next page when the cursor runs off it."""
+class JobTable(ScrollView, can_focus=True):
+    """One page of starmaps with a row cursor; asks for the next page at the edge."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first_row", "First row", show=False),
+        Binding("end", "last_row", "Last row", show=False),
+        Binding("enter", "select_row", "Open", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "job-table--header",
+        "job-table--even-row",
+        "job-table--cursor",
+        "job-table--hover",
+    }
+
+    class RowHighlighted(Message):
+        """The cursor is on another starmap."""
+
+        def __init__(self, table: JobTable, starmap_id: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.starmap_id = starmap_id
+
+        @property
+        def control(self) -> JobTable:
+            """The table (lets ``@on`` match it by selector)."""
+            return self.table
+
+    class RowSelected(Message):
+        """The user chose the highlighted starmap (enter, or a click on it)."""
+
+        def __init__(self, table: JobTable, starmap_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.starmap_id = starmap_id
+
+        @property
+        def control(self) -> JobTable:
+            """The table (lets ``@on`` match it by selector)."""
+            return self.table
 
     class PageRequested(Message):
         """The cursor ran past the page edge: load the page ``step`` away."""
@@ -102,62 +185,52 @@ class JobTable(DataTable[Text]):
             self.land = land
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.has_previous_page = False
         self.has_next_page = False
         self.loaded = False
         self._cells: dict[str, Cells] = {}
-        self._title_width = COLUMNS[0][2]
-        self._batch = 0
-        self._rest_pending = False
-
-    def on_mount(self) -> None:
-        """Add the columns."""
-        self._add_columns()
-
-    def _add_columns(self) -> None:
-        for key, label, width in COLUMNS:
-            width = self._title_width if key == "title" else width
-            self.add_column(label, key=key, width=width)
-
-    def on_resize(self) -> None:
-        """Give the title column whatever width the other columns leave."""
-        others = sum(width for key, width in _widths() if key != "title")
-        spare = self.size.width - others - CELL_PADDING * len(COLUMNS) - SCROLLBAR
-        title_width = max(MIN_TITLE_WIDTH, spare)
-        if title_width == self._title_width:
-            return
-        # Widening the column in place (the resize already invalidated the
-        # rendered rows) avoids re-adding, and so re-measuring, every row.
-        self.virtual_size = Size(
-            self.virtual_size.width + title_width - self._title_width,
-            self.virtual_size.height,
-        )
-        self._title_width = title_width
-        self.columns[ColumnKey("title")].width = title_width
-        self.refresh()
+        self._ids: list[str] = []
+        self._cursor = 0
+        self._hover: int | None = None
+        self._columns = layout(80)
+        self._lines: dict[int, Strip] = {}
 
     # -- reading ----------------------------------------------------------------
 
     @property
     def row_ids(self) -> list[str]:
         """The starmap ids shown, top to bottom."""
-        return list(self._cells)
+        return list(self._ids)
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the page has."""
+        return len(self._ids)
+
+    @property
+    def cursor_row(self) -> int:
+        """The index of the highlighted row (0 when the table is empty)."""
+        return self._cursor
 
     @property
     def highlighted_id(self) -> str | None:
         """The id of the starmap under the cursor, or None when empty."""
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except CellDoesNotExist:
-            return None
-        return key.value
+        return self._ids[self._cursor] if self._ids else None
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns the current width leaves room for."""
+        return [COLUMNS[index].key for index, _width in self._columns]
+
+    def get_row_index(self, starmap_id: str) -> int:
+        """The row a starmap is on (ValueError when it is not on this page)."""
+        return self._ids.index(starmap_id)
 
     def cell_text(self, starmap_id: str, column: str) -> str:
-        """The plain text shown in one cell (for tests and the preview)."""
-        return self.get_cell(starmap_id, column).plain
+        """The text a cell holds (shown or not at this width)."""
+        index = next(i for i, c in enumerate(COLUMNS) if c.key == column)
+        return self._cells[starmap_id][index].text
 
     # -- writing ----------------------------------------------------------------
 
@@ -169,112 +242,225 @@ class JobTable(DataTable[Text]):
         Without ``keep_id`` among the rows, ``land`` places the cursor: on the
         first or last row, or ("here") on the row index it was on.
         """
-        cells = {row.id: row_cells(row) for row in rows}
-        target = self._target_row(list(cells), keep_id, land)
-        if list(cells) == list(self._cells):
-            self._update_changed(cells)
-        else:
-            self._rebuild(cells, at_least=target + 1)
+        before = self.highlighted_id
+        self._cells = {row.id: row_cells(row) for row in rows}
+        self._ids = list(self._cells)
+        self._cursor = self._target_row(keep_id, land)
         self.loaded = True
-        if self.row_count and target != self.cursor_row:
-            self.move_cursor(row=target, animate=False)
+        self.virtual_size = Size(
+            self.scrollable_content_region.width, len(self._ids) + 1
+        )
+        self._redraw()
+        self._scroll_to_cursor()
+        if self.highlighted_id != before:
+            self.post_message(self.RowHighlighted(self, self.highlighted_id))
 
-    def _target_row(self, ids: list[str], keep_id: str | None, land: str) -> int:
-        if keep_id is not None and keep_id in ids:
-            return ids.index(keep_id)
+    def _target_row(self, keep_id: str | None, land: str) -> int:
+        if keep_id is not None and keep_id in self._cells:
+            return self._ids.index(keep_id)
         if land == "last":
-            return max(len(ids) - 1, 0)
+            return max(len(self._ids) - 1, 0)
         if land == "here":
-            return max(min(self.cursor_row, len(ids) - 1), 0)
+            return max(min(self._cursor, len(self._ids) - 1), 0)
         return 0
-
-    def _update_changed(self, cells: dict[str, Cells]) -> None:
-        old_cells, self._cells = self._cells, cells
-        for starmap_id, new in cells.items():
-            old = old_cells[starmap_id]
-            for (key, _label, _width), before, after in zip(
-                COLUMNS, old, new, strict=True
-            ):
-                if not same_text(before, after):
-                    self._update_cell(starmap_id, key, after)
-
-    def _update_cell(self, starmap_id: str, column: str, cell: Text) -> None:
-        try:
-            self.update_cell(starmap_id, column, cell)
-        except (RowDoesNotExist, CellDoesNotExist):
-            # Not added yet (the rest of the page follows the first paint);
-            # it will be added from _cells with the new value.
-            return
-
-    def _rebuild(self, cells: dict[str, Cells], at_least: int) -> None:
-        """Replace every row; rows beyond the first screenful follow a frame later.
-
-        Adding a row measures each of its cells, so a whole page at once would
-        hold up the frame that shows the rows the user can actually see.
-        """
-        self.clear()
-        self._cells = cells
-        ids = list(cells)
-        # No more rows than the terminal has lines can be visible at first.
-        now = max(self.app.size.height, at_least)
-        for starmap_id in ids[:now]:
-            self.add_row(*cells[starmap_id], key=starmap_id)
-        self._batch += 1
-        self._rest_pending = len(ids) > now
-        if self._rest_pending:
-            self.call_after_refresh(self._add_rest, self._batch, ids[now:])
-
-    def _add_rest(self, batch: int, ids: list[str]) -> None:
-        if batch != self._batch:
-            return
-        self._rest_pending = False
-        for starmap_id in ids:
-            self.add_row(*self._cells[starmap_id], key=starmap_id)
 
     def set_progress(self, starmap_id: str, percent: int) -> None:
         """Move one row's bar without a query (a runner progress event)."""
         cells = self._cells.get(starmap_id)
         if cells is None:
             return
-        bar = Text(progress_bar(percent), style=cells[2].style)
-        if same_text(bar, cells[2]):
+        bar = Cell(progress_bar(percent), cells[2].style)
+        if bar == cells[2]:
             return
         self._cells[starmap_id] = (*cells[:2], bar, *cells[3:])
-        try:
-            self.update_cell(starmap_id, "progress", bar)
-        except (RowDoesNotExist, CellDoesNotExist):
-            return
+        self._redraw()
 
-    # -- paging at the edges ------------------------------------------------------
+    def move_cursor(self, *, row: int, animate: bool = False) -> None:
+        """Put the cursor on ``row`` (clamped to the page) and show it."""
+        del animate  # the table always jumps; kept for DataTable's signature
+        if not self._ids:
+            return
+        row = max(0, min(row, len(self._ids) - 1))
+        if row == self._cursor:
+            return
+        self._cursor = row
+        self._redraw()
+        self._scroll_to_cursor()
+        self.post_message(self.RowHighlighted(self, self.highlighted_id))
+
+    def _redraw(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        rows_visible = max(self.scrollable_content_region.height - 1, 1)
+        top = self.scroll_offset.y
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + rows_visible:
+            target = self._cursor - rows_visible + 1
+            self.scroll_to(y=target, animate=False, immediate=True)
+
+    # -- drawing ----------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        """Lay the columns out again for the new width."""
+        width = self.scrollable_content_region.width
+        self._columns = layout(width)
+        self.virtual_size = Size(width, len(self._ids) + 1)
+        self._redraw()
+        self._scroll_to_cursor()
+
+    def on_focus(self) -> None:
+        """The cursor looks different when the table has focus."""
+        self._redraw()
+
+    def on_blur(self) -> None:
+        """The cursor looks different when the table has focus."""
+        self._redraw()
+
+    def notify_style_update(self) -> None:
+        """A theme or CSS change: draw every line again."""
+        super().notify_style_update()
+        self._lines.clear()
+
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the widget: the header, then the rows from the scroll."""
+        index = -1 if y == 0 else y - 1 + self.scroll_offset.y
+        line = self._lines.get(index)
+        if line is None:
+            line = self._lines[index] = self._draw(index)
+        return line
+
+    def _draw(self, index: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if index == -1:
+            style = self.get_component_rich_style("job-table--header")
+            texts = [(COLUMNS[i].label, w, "") for i, w in self._columns]
+            return self._strip(texts, style, width)
+        if index >= len(self._ids):
+            return Strip.blank(width, self.rich_style)
+        cells = self._cells[self._ids[index]]
+        texts = [(cells[i].text, w, cells[i].style) for i, w in self._columns]
+        cursor = None
+        if index == self._cursor:
+            cursor = self.get_component_rich_style("job-table--cursor")
+        return self._strip(texts, self._row_style(index), width, cursor)
+
+    def _row_style(self, index: int) -> Style:
+        style = self.rich_style
+        if index % 2:
+            style += self.get_component_rich_style("job-table--even-row")
+        if index == self._hover:
+            style += self.get_component_rich_style("job-table--hover")
+        return style
+
+    def _strip(
+        self,
+        texts: list[tuple[str, int, str]],
+        style: Style,
+        width: int,
+        cursor: Style | None = None,
+    ) -> Strip:
+        """One line of padded cells; the cursor's colours win over a cell's."""
+        pad = " " * PADDING
+        segments = []
+        for text, cell_width, cell_style in texts:
+            styled = style + _parse(cell_style) if cell_style else style
+            if cursor is not None:
+                styled += cursor
+            segments.append(Segment(pad + fit(text, cell_width) + pad, styled))
+        line_style = style + cursor if cursor is not None else style
+        return Strip(segments).extend_cell_length(width, line_style).crop(0, width)
+
+    # -- keys and mouse ---------------------------------------------------------
 
     @property
-    def _on_last_row(self) -> bool:
-        return not self._rest_pending and self.cursor_row >= self.row_count - 1
+    def _rows_per_screen(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
 
     def action_cursor_down(self) -> None:
         """Move down; from the last row, go on to the next page."""
-        if self.has_next_page and self._on_last_row:
+        if self._at_last_row and self.has_next_page:
             self.post_message(self.PageRequested(1, "first"))
             return
-        super().action_cursor_down()
+        self.move_cursor(row=self._cursor + 1)
 
     def action_cursor_up(self) -> None:
         """Move up; from the first row, go back to the previous page."""
-        if self.has_previous_page and self.cursor_row <= 0:
+        if self._cursor <= 0 and self.has_previous_page:
             self.post_message(self.PageRequested(-1, "last"))
             return
-        super().action_cursor_up()
+        self.move_cursor(row=self._cursor - 1)
 
     def action_page_down(self) -> None:
-        """Page down; on the last row, load the next page."""
-        if self.has_next_page and self._on_last_row:
+        """A screenful down; on the last row, load the next page."""
+        if self._at_last_row and self.has_next_page:
             self.post_message(self.PageRequested(1, "first"))
             return
-        super().action_page_down()
+        self.move_cursor(row=self._cursor + self._rows_per_screen)
 
     def action_page_up(self) -> None:
-        """Page up; on the first row, load the previous page."""
-        if self.has_previous_page and self.cursor_row <= 0:
+        """A screenful up; on the first row, load the previous page."""
+        if self._cursor <= 0 and self.has_previous_page:
             self.post_message(self.PageRequested(-1, "last"))
             return
-        super().action_page_up()
+        self.move_cursor(row=self._cursor - self._rows_per_screen)
+
+    def action_first_row(self) -> None:
+        """Go to the first row of the page."""
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        """Go to the last row of the page."""
+        self.move_cursor(row=len(self._ids) - 1)
+
+    def action_select_row(self) -> None:
+        """Open the highlighted starmap."""
+        if self.highlighted_id is not None:
+            self.post_message(self.RowSelected(self, self.highlighted_id))
+
+    @property
+    def _at_last_row(self) -> bool:
+        return self._cursor >= len(self._ids) - 1
+
+    def _row_at(self, y: int) -> int | None:
+        """The row under line ``y`` of the widget, if there is one."""
+        if y < 1:
+            return None
+        index = y - 1 + self.scroll_offset.y
+        return index if index < len(self._ids) else None
+
+    def on_click(self, event: events.Click) -> None:
+        """A click highlights a row; a click on the highlighted row opens it."""
+        index = self._row_at(event.y)
+        if index is None:
+            return
+        if index == self._cursor:
+            self.action_select_row()
+        else:
+            self.move_cursor(row=index)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """Show which row a click would pick."""
+        self._set_hover(self._row_at(event.y))
+
+    def on_leave(self) -> None:
+        """The mouse left: no row is under it."""
+        self._set_hover(None)
+
+    def _set_hover(self, index: int | None) -> None:
+        if index != self._hover:
+            self._hover = index
+            self._redraw()
+
+
+_STYLES: dict[str, Style] = {}
+
+
+def _parse(name: str) -> Style:
+    """A Rich style from its name, parsed once."""
+    style = _STYLES.get(name)
+    if style is None:
+        style = _STYLES[name] = Style.parse(name)
+    return style
