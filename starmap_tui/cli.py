@@ -318,7 +318,11 @@ async def _run_until_settled(
         )
 
     runner = Runner(
-        repo, provider_factory(context), runner_settings(context), on_event=show
+        repo,
+        provider_factory(context),
+        runner_settings(context),
+        on_event=show,
+        only_starmap=starmap_id,
     )
     await runner.start()
     try:

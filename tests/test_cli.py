@@ -262,6 +262,48 @@ def test_new_run_generates_everything_and_reports_progress(
     assert "## Executive Summary" in report
 
 
+JOB_STATE = (
+    "SELECT id, status, attempt, lease_owner, lease_expires_at, percent, "
+    "started_at, updated_at FROM report_job WHERE starmap_id = ? ORDER BY id"
+)
+STARMAP_STATE = (
+    "SELECT status, report_job_status, report_job_progress, report_job_phase, "
+    "updated_at FROM starmap WHERE id = ?"
+)
+
+
+async def _queue_someone_elses_starmap(db_path: Path) -> str:
+    """A starmap queued by another process, waiting for its own worker."""
+    repo = await Repository.open(db_path)
+    try:
+        record = await repo.create_starmap(
+            "Someone else's", stage_answers=sample_answers(), status="queued"
+        )
+        await repo.enqueue(record.id, "questions", headless=True)
+        await repo.enqueue(record.id, "preliminary")
+        return record.id
+    finally:
+        await repo.close()
+
+
+async def test_new_run_leaves_other_starmaps_jobs_alone(
+    answers_path: Path, db_path: Path
+) -> None:
+    other = await _queue_someone_elses_starmap(db_path)
+    jobs_before = db_query(db_path, JOB_STATE, other)
+    starmap_before = db_query(db_path, STARMAP_STATE, other)
+
+    done = cli("new", "--answers", str(answers_path), "--run")
+
+    assert done.returncode == 0, done.stderr
+    mine = last_line(done.stdout)
+    assert starmap_status(db_path, mine) == "completed"
+    assert set(job_statuses(db_path, mine).values()) == {"succeeded"}
+    assert db_query(db_path, JOB_STATE, other) == jobs_before
+    assert [row[1] for row in jobs_before] == ["queued", "queued"]
+    assert db_query(db_path, STARMAP_STATE, other) == starmap_before
+
+
 def deep_dive_answer(question: dict[str, Any]) -> tuple[Any, str]:
     """A valid answer for a generated question, and how the report shows it."""
     if question["type"] in ("text", "textarea"):

@@ -402,3 +402,20 @@ async def test_a_sibling_success_keeps_a_failure_and_its_reason_on_show(
     assert stored.report_job_error == "The API key was rejected (401)."
     assert stored.report_job_status == "failed"
     assert stored.preliminary_report == "# P"
+
+
+async def test_a_claim_for_one_starmap_takes_only_its_jobs(repo: Repository):
+    older = await repo.create_starmap("Older", stage_answers=sample_answers())
+    mine = await repo.create_starmap("Mine", stage_answers=sample_answers())
+    waiting = await repo.enqueue(older.id, "questions")
+    await repo.enqueue(mine.id, "questions")
+
+    assert await repo.has_claimable(older.id)
+    first = await repo.claim("w", 30, provider="p", model="m", starmap_id=mine.id)
+    second = await repo.claim("w", 30, provider="p", model="m", starmap_id=mine.id)
+
+    assert first is not None and first.starmap_id == mine.id
+    assert second is None
+    assert not await repo.has_claimable(mine.id)
+    assert await repo.has_runnable_jobs(older.id)
+    assert await repo.get_job(waiting.id) == waiting

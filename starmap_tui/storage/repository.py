@@ -42,6 +42,7 @@ from starmap_tui.storage.database import Database
 from starmap_tui.storage.errors import UnknownStarmap
 from starmap_tui.storage.records import (
     ACTIVE_JOB_STATUSES,
+    DEEP_DIVE_STEPS,
     STAGE_IDS,
     Activity,
     JobRecord,
@@ -77,32 +78,44 @@ _RUNNABLE = or_(
     ),
     and_(J.status == "running", J.lease_expires_at < bindparam("now")),
 )
+# A runner that serves one starmap (``new --run``) claims only its jobs.
+_RUNNABLE_FOR_STARMAP = and_(J.starmap_id == bindparam("starmap_id"), _RUNNABLE)
 CLAIMABLE = select(J.id).where(_RUNNABLE).limit(1)
-CLAIM_JOB = (
-    update(ReportJobTable)
-    .where(
-        J.id
-        == select(J.id)
-        .where(_RUNNABLE)
-        .order_by(J.created_at)
-        .limit(1)
-        .scalar_subquery()
+CLAIMABLE_FOR_STARMAP = select(J.id).where(_RUNNABLE_FOR_STARMAP).limit(1)
+
+
+def _claim_statement(runnable: Any) -> Update:
+    """The atomic claim: lease the oldest job matching ``runnable``."""
+    return (
+        update(ReportJobTable)
+        .where(
+            J.id
+            == select(J.id)
+            .where(runnable)
+            .order_by(J.created_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        .values(
+            crash_count=J.crash_count
+            + (J.status == "running").cast(J.crash_count.type),
+            status="running",
+            lease_owner=bindparam("owner"),
+            lease_expires_at=bindparam("expires"),
+            attempt=J.attempt + 1,
+            provider=bindparam("provider"),
+            model=bindparam("model"),
+            started_at=func.coalesce(J.started_at, bindparam("now")),
+            updated_at=bindparam("now"),
+            phase="Starting",
+            error=None,
+        )
+        .returning(*ReportJobTable.__table__.c)
     )
-    .values(
-        crash_count=J.crash_count + (J.status == "running").cast(J.crash_count.type),
-        status="running",
-        lease_owner=bindparam("owner"),
-        lease_expires_at=bindparam("expires"),
-        attempt=J.attempt + 1,
-        provider=bindparam("provider"),
-        model=bindparam("model"),
-        started_at=func.coalesce(J.started_at, bindparam("now")),
-        updated_at=bindparam("now"),
-        phase="Starting",
-        error=None,
-    )
-    .returning(*ReportJobTable.__table__.c)
-)
+
+
+CLAIM_JOB = _claim_statement(_RUNNABLE)
+CLAIM_STARMAP_JOB = _claim_statement(_RUNNABLE_FOR_STARMAP)
 # A completed starmap being regenerated stays completed: its report is still
 # there; the job fields show the regeneration.
 _STATUS_ON_CLAIM = case(
@@ -315,11 +328,15 @@ class Repository:
         *,
         complete: bool,
         current_step: str | None = None,
+        queue: Sequence[str] = (),
     ) -> StarmapRecord:
         """Replace one stage's answers whole and set its completion flag.
 
         ``complete`` must come from validating the stage: a partial save
-        clears the flag rather than leaving a stale one.
+        clears the flag rather than leaving a stale one. ``queue`` names
+        generation steps to queue in the same transaction when the stage is
+        complete (each unless its result is already there), so the wizard can
+        never be saved past a stage without the work that stage starts.
         """
         async with self.db.write() as conn:
             record = await self._starmap(conn, starmap_id)
@@ -338,7 +355,26 @@ class Repository:
                 values["current_step"] = current_step
             await self._touch(conn, starmap_id, saved=True, **values)
             await self._log(conn, starmap_id, "stage_saved", stage_id)
+            if complete and queue:
+                await self._queue_steps(conn, record, queue)
             return await self._starmap(conn, starmap_id)
+
+    async def queue_missing_steps(self, starmap_id: str) -> list[JobRecord]:
+        """Queue the deep-dive steps of a starmap past stage 3 that never ran.
+
+        Heals stores written while saving stage 3 and queueing its steps were
+        two transactions: a crash between them left stage 3 done with nothing
+        generating. A step that was ever queued is left alone; one that failed
+        or was cancelled waits for Retry.
+        """
+        async with self.db.write() as conn:
+            record = await self._starmap(conn, starmap_id)
+            if "stage3" not in record.completed_stages:
+                return []
+            rows = await conn.execute(select(J.kind).where(J.starmap_id == record.id))
+            tried = set(rows.scalars())
+            untried = [kind for kind in DEEP_DIVE_STEPS if kind not in tried]
+            return await self._queue_steps(conn, record, untried)
 
     async def save_dynamic_answers(
         self,
@@ -543,6 +579,22 @@ class Repository:
         await self._log(conn, starmap_id, "submitted", kind)
         return job_from_row(rows[0])
 
+    async def _queue_steps(
+        self, conn: AsyncConnection, record: StarmapRecord, kinds: Sequence[str]
+    ) -> list[JobRecord]:
+        """Queue each step whose result the starmap does not have yet."""
+        jobs = []
+        for kind in kinds:
+            if _has_result(record, kind):
+                continue
+            status = _status_on_submit(record.status, _headless(record), kind)
+            jobs.append(
+                await self._enqueue(
+                    conn, record.id, kind, status, {}, DEFAULT_MAX_ATTEMPTS
+                )
+            )
+        return jobs
+
     async def retry(self, starmap_id: str) -> list[JobRecord]:
         """Queue again every step whose latest job failed or was cancelled."""
         async with self.db.write() as conn:
@@ -639,49 +691,64 @@ class Repository:
             )
         return job_from_row(row) if row else None
 
-    async def has_runnable_jobs(self) -> bool:
-        """Whether any job is queued or running (for ``worker --once``)."""
+    async def has_runnable_jobs(self, starmap_id: str | None = None) -> bool:
+        """Whether any job (of ``starmap_id``, if given) is queued or running."""
+        query = select(func.count()).where(J.status.in_(ACTIVE_JOB_STATUSES))
+        if starmap_id is not None:
+            query = query.where(J.starmap_id == starmap_id)
         async with self.db.read() as conn:
-            found = await conn.execute(
-                select(func.count()).where(J.status.in_(ACTIVE_JOB_STATUSES))
-            )
-            return bool(found.scalar())
+            return bool((await conn.execute(query)).scalar())
 
-    async def has_claimable(self) -> bool:
+    async def has_claimable(self, starmap_id: str | None = None) -> bool:
         """Whether a claim would find a job now; a read, so no write lock."""
+        query, params = CLAIMABLE, {"now": stamp(utcnow())}
+        if starmap_id is not None:
+            query, params["starmap_id"] = CLAIMABLE_FOR_STARMAP, starmap_id
         async with self.db.read() as conn:
-            found = await conn.execute(CLAIMABLE, {"now": stamp(utcnow())})
+            found = await conn.execute(query, params)
             return found.first() is not None
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, starmap_id: str | None = None) -> datetime | None:
         """When the earliest waiting job becomes claimable, if any waits."""
+        query = select(func.min(J.not_before)).where(J.status == "queued")
+        if starmap_id is not None:
+            query = query.where(J.starmap_id == starmap_id)
         async with self.db.read() as conn:
-            value = (
-                await conn.execute(
-                    select(func.min(J.not_before)).where(J.status == "queued")
-                )
-            ).scalar()
+            value = (await conn.execute(query)).scalar()
         return datetime.fromisoformat(value) if value else None
 
     # -- jobs: the runner's protocol ----------------------------------------
 
     async def claim(
-        self, owner: str, lease_seconds: float, *, provider: str, model: str
+        self,
+        owner: str,
+        lease_seconds: float,
+        *,
+        provider: str,
+        model: str,
+        starmap_id: str | None = None,
     ) -> JobRecord | None:
         """Atomically take the oldest runnable job and lease it to ``owner``."""
         claimed = await self.claim_with_starmap(
-            owner, lease_seconds, provider=provider, model=model
+            owner, lease_seconds, provider=provider, model=model, starmap_id=starmap_id
         )
         return claimed[0] if claimed else None
 
     async def claim_with_starmap(
-        self, owner: str, lease_seconds: float, *, provider: str, model: str
+        self,
+        owner: str,
+        lease_seconds: float,
+        *,
+        provider: str,
+        model: str,
+        starmap_id: str | None = None,
     ) -> tuple[JobRecord, StarmapRecord] | None:
         """Take the oldest runnable job, returning it with its starmap as claimed.
 
         Runnable: queued and due, or running with an expired lease (its worker
-        died). One UPDATE … RETURNING inside an IMMEDIATE transaction, so two
-        processes never take the same job.
+        died); with ``starmap_id``, only that starmap's jobs. One UPDATE …
+        RETURNING inside an IMMEDIATE transaction, so two processes never take
+        the same job.
         """
         now = utcnow()
         params = {
@@ -691,8 +758,11 @@ class Repository:
             "provider": provider,
             "model": model,
         }
+        statement = CLAIM_JOB
+        if starmap_id is not None:
+            statement, params["starmap_id"] = CLAIM_STARMAP_JOB, starmap_id
         async with self.db.write_prepared() as conn:
-            rows = await self.db.fetch(conn, CLAIM_JOB, params)
+            rows = await self.db.fetch(conn, statement, params)
             if not rows:
                 return None
             job = job_from_row(rows[0])
@@ -944,16 +1014,20 @@ class Repository:
             )
         return True
 
-    async def expire_dead_leases(self, hostname: str) -> int:
+    async def expire_dead_leases(
+        self, hostname: str, starmap_id: str | None = None
+    ) -> int:
         """Free at once the leases of this host's workers whose process died.
 
         Without this a job killed with ``kill -9`` would wait for its lease to
-        run out before anyone could take it over.
+        run out before anyone could take it over. With ``starmap_id``, only
+        that starmap's jobs are looked at.
         """
+        query = select(J.id, J.lease_owner).where(J.status == "running")
+        if starmap_id is not None:
+            query = query.where(J.starmap_id == starmap_id)
         async with self.db.read() as conn:
-            rows = await conn.execute(
-                select(J.id, J.lease_owner).where(J.status == "running")
-            )
+            rows = await conn.execute(query)
             dead = [job_id for job_id, owner in rows if _is_dead(owner, hostname)]
         if not dead:
             return 0
@@ -1114,6 +1188,16 @@ def _status_on_submit(status: str, headless: bool, kind: str) -> str:
 
 def _headless(record: StarmapRecord) -> bool:
     return bool(record.session_state.get("headless"))
+
+
+def _has_result(record: StarmapRecord, kind: str) -> bool:
+    """Whether the starmap already holds what a step of this kind produces."""
+    results = {
+        "questions": record.dynamic_questions,
+        "preliminary": record.preliminary_report,
+        "final": record.final_report,
+    }
+    return bool(results[kind])
 
 
 __all__ = ["Repository", "load_json"]

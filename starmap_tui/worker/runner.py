@@ -99,10 +99,14 @@ class Runner:
         *,
         on_event: Callable[[RunnerEvent], None] | None = None,
         owner: str | None = None,
+        only_starmap: str | None = None,
     ) -> None:
         self.repo = repo
         self.settings = settings or RunnerSettings()
         self.owner = owner or make_owner()
+        # ``new --run`` waits for one starmap: its runner must not take other
+        # starmaps' jobs, which belong to the app or a ``worker``.
+        self.only_starmap = only_starmap
         self._provider_factory = provider_factory
         self._provider: Provider | None = None
         self._on_event = on_event
@@ -116,7 +120,7 @@ class Runner:
 
     async def start(self) -> None:
         """Recover what dead workers left and start the slots."""
-        await self.repo.expire_dead_leases(socket.gethostname())
+        await self.repo.expire_dead_leases(socket.gethostname(), self.only_starmap)
         self._stopping = False
         self._slots = [
             asyncio.create_task(self._slot(), name=f"runner-slot-{n}")
@@ -156,7 +160,7 @@ class Runner:
         try:
             # A job running here means there is work, so the store is asked
             # only between jobs; idle slots find due retries on their own.
-            while self._running or await self.repo.has_runnable_jobs():
+            while self._running or await self.repo.has_runnable_jobs(self.only_starmap):
                 await asyncio.sleep(self.settings.poll_seconds / 4)
         finally:
             await self.stop()
@@ -204,7 +208,7 @@ class Runner:
         # An idle slot's periodic look (for another process's jobs, retries
         # falling due, expired leases) reads first, so an empty queue costs no
         # write lock; after a wake or a finished job it claims straight away.
-        if check_first and not await self.repo.has_claimable():
+        if check_first and not await self.repo.has_claimable(self.only_starmap):
             return None
         provider = self._get_provider()
         claimed = await self.repo.claim_with_starmap(
@@ -212,6 +216,7 @@ class Runner:
             self.settings.lease_seconds,
             provider=provider.name,
             model=provider.model,
+            starmap_id=self.only_starmap,
         )
         if claimed is not None:
             self.notify(claimed[0], "claimed", phase="Starting")
@@ -220,7 +225,7 @@ class Runner:
     async def _idle(self) -> bool:
         """Wait for a wake or the next poll; True if woken."""
         timeout = self.settings.poll_seconds
-        due = await self.repo.next_due()
+        due = await self.repo.next_due(self.only_starmap)
         if due is not None:
             timeout = min(timeout, max((due - utcnow()).total_seconds(), 0.01))
         woken = False
