@@ -203,6 +203,21 @@ async def test_help_dims_actions_that_cannot_run(db_path: Path):
         assert entries["New"] is True
 
 
+async def test_help_names_the_focused_widget_in_words(db_path: Path):
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await wait_until(lambda: app.store_ready)
+        help_screen = await open_help(pilot)
+        assert "Starmap table (focused)" in help_groups(help_screen.target_screen)
+        await pilot.press("escape")
+        await pilot.press("slash")
+        help_screen = await open_help(pilot)
+        names = list(help_groups(help_screen.target_screen))
+        assert "Text field (focused)" in names
+        # No class name such as "JobTable" or "FilterBar" reaches the user.
+        assert not [n for n in names if re.search(r"[a-z][A-Z]", n)], names
+
+
 def test_snapshot_help_screen(snap_compare, db_path: Path):
     async def show_help(pilot: Pilot[None]) -> None:
         await wait_until(lambda: pilot.app.store_ready)  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ remapped through the keymap or disabled shows up here as it is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -37,13 +38,43 @@ def describe(binding: Binding) -> str:
     return action.replace("_", " ").capitalize()
 
 
+# What a person calls Textual's own widgets; ours say it in HELP_NAME.
+WIDGET_NAMES: dict[str, str] = {
+    "Input": "Text field",
+    "TextArea": "Text box",
+    "Select": "Drop-down",
+    "SelectionList": "Multiple choice",
+    "OptionList": "List",
+    "RadioSet": "Choices",
+    "Checkbox": "Check box",
+    "Button": "Button",
+    "MarkdownViewer": "Report",
+    "Markdown": "Report",
+    "Tree": "Contents",
+    "VerticalScroll": "Scrolling area",
+    "ScrollableContainer": "Scrolling area",
+}
+
+
+def widget_name(node: DOMNode) -> str:
+    """A widget's name for people: its HELP_NAME, else its kind in words."""
+    own = getattr(node, "HELP_NAME", None)
+    if isinstance(own, str):
+        return own
+    for cls in type(node).__mro__:
+        if cls.__name__ in WIDGET_NAMES:
+            return WIDGET_NAMES[cls.__name__]
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", type(node).__name__)
+    return " ".join(words).capitalize() or "Focused widget"
+
+
 def group_name(node: DOMNode, target: Screen[object]) -> str:
     """The heading a binding is listed under, by where it is defined."""
     if node is target:
         return target.title or type(target).__name__.removesuffix("Screen")
     if node is target.app:
         return "Everywhere"
-    return f"{type(node).__name__} (focused)"
+    return f"{widget_name(node)} (focused)"
 
 
 def help_groups(target: Screen[object]) -> dict[str, list[HelpEntry]]:

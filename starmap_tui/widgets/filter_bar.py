@@ -14,6 +14,8 @@ from textual.widgets import Static
 class FilterBar(Static, can_focus=True):
     """The dashboard's filter choices; one widget, so it costs little to show."""
 
+    HELP_NAME = "Filter"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "step(-1)", "Previous filter", id="filter.previous"),
         Binding("right", "step(1)", "Next filter", id="filter.next"),

@@ -133,6 +133,8 @@ def layout(width: int) -> list[tuple[int, int]]:
 class JobTable(ScrollView, can_focus=True):
     """One page of starmaps with a row cursor; asks for the next page at the edge."""
 
+    HELP_NAME = "Starmap table"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False),
         Binding("down", "cursor_down", "Down", show=False),
