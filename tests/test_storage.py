@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 
 from starmap_tui.storage.errors import StoreCorrupt, StoreReadOnly, StoreTooNew
 from starmap_tui.storage.migrations import SCHEMA_VERSION
+from starmap_tui.storage.records import JobRecord, utcnow
 from starmap_tui.storage.repository import Repository
 from starmap_tui.storage.tables import StarmapTable  # noqa: F401  (registers tables)
 from tests.helpers import sample_answers
@@ -419,3 +420,65 @@ async def test_a_claim_for_one_starmap_takes_only_its_jobs(repo: Repository):
     assert not await repo.has_claimable(mine.id)
     assert await repo.has_runnable_jobs(older.id)
     assert await repo.get_job(waiting.id) == waiting
+
+
+async def running_at(
+    repo: Repository, percent: int, owner: str = "w", lease: float = 30
+) -> JobRecord:
+    """A questions job claimed by ``owner`` and reported at ``percent``."""
+    record = await repo.create_starmap("Progress", stage_answers=sample_answers())
+    await repo.enqueue(record.id, "questions")
+    job = await repo.claim(owner, lease, provider="p", model="m")
+    assert await repo.record_progress(job.id, owner, percent, "Writing", 12.0)
+    return job
+
+
+async def shown(repo: Repository, job_id: str) -> tuple[object, ...]:
+    """What the store says about a job and its starmap's progress."""
+    job = await repo.get_job(job_id)
+    record = await repo.get_starmap(job.starmap_id)
+    return (
+        job.status,
+        job.percent,
+        job.eta_seconds,
+        record.report_job_status,
+        record.report_job_progress,
+        record.report_job_phase,
+    )
+
+
+async def test_a_failed_job_no_longer_shows_its_last_percent(repo: Repository):
+    job = await running_at(repo, 63)
+
+    assert await repo.fail_job(job.id, "w", "The API key was rejected (401).")
+
+    assert await shown(repo, job.id) == ("failed", 0, None, "failed", 0, "Failed")
+
+
+async def test_a_parked_job_no_longer_shows_its_last_percent(repo: Repository):
+    # Each claim with an already expired lease stands for a worker that died.
+    job = await running_at(repo, 63, owner="dead-0", lease=-1)
+    for n in (1, 2):
+        assert await repo.claim(f"dead-{n}", -1, provider="p", model="m")
+        assert await repo.record_progress(job.id, f"dead-{n}", 63, "Writing", 5.0)
+
+    assert await repo.claim("next", 5, provider="p", model="m") is None
+
+    assert await shown(repo, job.id) == ("failed", 0, None, "failed", 0, "Failed")
+    assert "stopped its worker 3 times" in (await repo.get_job(job.id)).error
+
+
+async def test_a_cancelled_or_requeued_job_starts_again_from_zero(repo: Repository):
+    cancelled = await running_at(repo, 40)
+    await repo.cancel(cancelled.starmap_id)
+    requeued = await running_at(repo, 55)
+    await repo.reschedule_job(requeued.id, "w", "Busy. Retrying in 2 s.", utcnow())
+
+    assert (await shown(repo, cancelled.id))[:5] == (
+        "cancelled",
+        0,
+        None,
+        "cancelled",
+        0,
+    )
+    assert (await shown(repo, requeued.id))[:5] == ("queued", 0, None, "queued", 0)

@@ -163,6 +163,8 @@ FINISH_JOB = (
     )
     .returning(J.starmap_id, J.kind)
 )
+# A failed job made no progress that counts: Retry starts it again from 0%,
+# so its last percent would only make it look as if it were still under way.
 FAIL_JOB = (
     update(ReportJobTable)
     .where(J.id == bindparam("job_id"))
@@ -172,6 +174,8 @@ FAIL_JOB = (
         completed_at=bindparam("now"),
         updated_at=bindparam("now"),
         phase="Failed",
+        percent=0,
+        eta=None,
     )
 )
 # A completed starmap keeps its report and its status; the job fields say
@@ -184,6 +188,7 @@ MARK_FAILED = (
         report_job_id=bindparam("job_id"),
         report_job_kind=bindparam("kind"),
         report_job_status="failed",
+        report_job_progress=0,
         report_job_phase="Failed",
         report_job_error=bindparam("reason"),
         updated_at=bindparam("now"),
@@ -606,6 +611,8 @@ class Repository:
                             updated_at=now,
                             lease_owner=None,
                             error="Cancelled by the user.",
+                            percent=0,
+                            eta=None,
                         )
                         .returning(J.id)
                     )
@@ -622,6 +629,7 @@ class Repository:
                     starmap_id,
                     status=status,
                     report_job_status="cancelled",
+                    report_job_progress=0,
                     report_job_phase="Cancelled",
                 )
                 await self._log(conn, starmap_id, "cancelled", f"{len(ids)} job(s)")
@@ -946,7 +954,11 @@ class Repository:
         job_values: dict[str, Any],
         starmap_values: dict[str, Any],
     ) -> bool:
-        """Move a job this owner runs back to queued, and say so on its starmap."""
+        """Move a job this owner runs back to queued, and say so on its starmap.
+
+        The next attempt starts from the beginning, so the progress goes back
+        to 0% rather than showing a percent no one is working on.
+        """
         now = stamp(utcnow())
         async with self.db.write() as conn:
             row = (
@@ -960,6 +972,8 @@ class Repository:
                         lease_owner=None,
                         lease_expires_at=None,
                         updated_at=now,
+                        percent=0,
+                        eta=None,
                         **job_values,
                     )
                     .returning(J.starmap_id)
@@ -970,7 +984,12 @@ class Repository:
             await conn.execute(
                 update(StarmapTable)
                 .where(S.id == row[0], S.report_job_id == job_id)
-                .values(report_job_status="queued", updated_at=now, **starmap_values)
+                .values(
+                    report_job_status="queued",
+                    report_job_progress=0,
+                    updated_at=now,
+                    **starmap_values,
+                )
             )
         return True
 
