@@ -30,7 +30,7 @@ from starmap_tui.widgets.filter_bar import FilterBar
 from starmap_tui.widgets.job_table import JobTable, progress_bar
 from starmap_tui.widgets.starmap_preview import StarmapPreview
 from starmap_tui.widgets.stats_bar import StatsBar
-from starmap_tui.worker.runner import RunnerSettings
+from starmap_tui.worker.runner import RunnerEvent, RunnerSettings
 
 SIZE = (120, 36)
 # Leases held by this test process: alive, so the app's runner never takes
@@ -430,6 +430,35 @@ async def test_runner_progress_shows_while_a_job_runs(db_path: Path, repo: Repos
         )
         assert table_of(app).cell_text(starmap_id, "progress") == progress_bar(100)
         await wait_until(lambda: "Final report" in preview_text(app))
+
+
+async def test_a_progress_event_moves_the_table_and_the_preview_together(
+    db_path: Path, repo: Repository
+):
+    (starmap_id,) = await populate(repo, [("Being written", "queued")])
+    # Leased by this test, so the app's runner leaves it alone.
+    job = await repo.claim(OWNER, LEASE, provider="offline", model="test")
+    assert job is not None
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, rows=1)
+        await wait_until(lambda: "processing" in preview_text(app))
+        table = table_of(app)
+        # What the runner sends after each progress write. The store is not
+        # written here, so only the event can put 73% on the screen; a
+        # periodic re-read landing meanwhile resets both, so send it again.
+        event = RunnerEvent(
+            "progress", job.id, starmap_id, "final", 73, "Sizing the budget"
+        )
+        for _ in range(20):
+            app._broadcast(event)
+            await pilot.pause()
+            if table.cell_text(starmap_id, "progress") == progress_bar(73):
+                break
+        assert table.cell_text(starmap_id, "progress") == progress_bar(73)
+        assert table.cell_text(starmap_id, "step") == "Sizing the budget"
+        assert progress_bar(73) in preview_text(app)
+        assert "Sizing the budget" in preview_text(app)
 
 
 # -- paging --------------------------------------------------------------------

@@ -28,12 +28,7 @@ from starmap_tui.storage.listing import LightReader, statuses_for
 from starmap_tui.storage.records import StarmapRecord, StarmapRow, Stats
 from starmap_tui.widgets.filter_bar import FilterBar
 from starmap_tui.widgets.job_table import JobTable
-from starmap_tui.widgets.starmap_preview import (
-    StarmapPreview,
-    empty_preview,
-    record_preview,
-    row_preview,
-)
+from starmap_tui.widgets.starmap_preview import StarmapPreview
 from starmap_tui.widgets.stats_bar import StatsBar
 
 if TYPE_CHECKING:
@@ -402,7 +397,9 @@ class DashboardScreen(Screen[None]):
             self._stale = True
             return
         if event is not None and event.kind == "progress":
-            self.table.set_progress(event.starmap_id, event.percent)
+            self.table.set_progress(event.starmap_id, event.percent, event.phase)
+            preview = self.query_one("#preview", StarmapPreview)
+            preview.set_progress(event.starmap_id, event.percent, event.phase)
             return
         self.request_load()
 
@@ -435,13 +432,13 @@ class DashboardScreen(Screen[None]):
         preview = self.query_one("#preview", StarmapPreview)
         row = self.selected_row
         if row is None:
-            preview.show(empty_preview(self._matching), None)
+            preview.show_empty(self._matching)
             return
         key = (row.id, row.updated_at.isoformat())
         if preview.shown_key == key:
             return
         if preview.shown_key is None or preview.shown_key[0] != row.id:
-            preview.show(row_preview(row), (row.id, ""))
+            preview.show_row(row)
         if self.host.store_ready:
             self._load_record_preview(row.id, key)
 
@@ -451,7 +448,7 @@ class DashboardScreen(Screen[None]):
         try:
             if record is None or self.selected_id != starmap_id:
                 return
-            self.query_one("#preview", StarmapPreview).show(record_preview(record), key)
+            self.query_one("#preview", StarmapPreview).show_record(record, key)
         except NoMatches:
             return
 

@@ -266,16 +266,18 @@ class JobTable(ScrollView, can_focus=True):
             return max(min(self._cursor, len(self._ids) - 1), 0)
         return 0
 
-    def set_progress(self, starmap_id: str, percent: int) -> None:
-        """Move one row's bar without a query (a runner progress event)."""
+    def set_progress(self, starmap_id: str, percent: int, phase: str = "") -> None:
+        """Move one row's bar and phase without a query (a runner progress event)."""
         cells = self._cells.get(starmap_id)
         if cells is None:
             return
         bar = Cell(progress_bar(percent), cells[2].style)
-        if bar == cells[2]:
-            return
-        self._cells[starmap_id] = (*cells[:2], bar, *cells[3:])
-        self._redraw()
+        working = cells[1].text in ("queued", "processing")
+        step = Cell(clean(phase)) if phase and working else cells[3]
+        updated = (*cells[:2], bar, step, *cells[4:])
+        if updated != cells:
+            self._cells[starmap_id] = updated
+            self._redraw()
 
     def move_cursor(self, *, row: int, animate: bool = False) -> None:
         """Put the cursor on ``row`` (clamped to the page) and show it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -127,13 +128,47 @@ class StarmapPreview(VerticalScroll, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.shown_key: tuple[str, str] | None = None
+        self._source: StarmapRecord | StarmapRow | None = None
 
     def compose(self) -> ComposeResult:
         """One block of text."""
         yield Static(Text("Nothing selected.", style="dim"), id="preview-body")
 
-    def show(self, content: Text, key: tuple[str, str] | None) -> None:
-        """Show ``content``; ``key`` (id, updated stamp) says what it is of."""
+    def show_row(self, row: StarmapRow) -> None:
+        """Show what the listing row says, until the whole record is read."""
+        self._source = row
+        self._show(row_preview(row), (row.id, ""))
+
+    def show_record(self, record: StarmapRecord, key: tuple[str, str]) -> None:
+        """Show the whole record; ``key`` (id, updated stamp) says which read."""
+        self._source = record
+        self._show(record_preview(record), key)
+
+    def show_empty(self, matching: int) -> None:
+        """Nothing is highlighted (``matching`` rows are listed)."""
+        self._source = None
+        self._show(empty_preview(matching), None)
+
+    def set_progress(self, starmap_id: str, percent: int, phase: str) -> None:
+        """A job of the shown starmap moved on: show its bar where the table does."""
+        source = self._source
+        if source is None or source.id != starmap_id:
+            return
+        if isinstance(source, StarmapRecord):
+            self._source = replace(
+                source,
+                report_job_progress=percent,
+                report_job_phase=phase or source.report_job_phase,
+            )
+            content = record_preview(self._source)
+        else:
+            self._source = replace(
+                source, progress=percent, job_phase=phase or source.job_phase
+            )
+            content = row_preview(self._source)
+        self.query_one("#preview-body", Static).update(content)
+
+    def _show(self, content: Text, key: tuple[str, str] | None) -> None:
         same_starmap = (self.shown_key or ("",))[0] == (key or ("",))[0]
         self.shown_key = key
         self.query_one("#preview-body", Static).update(content)
