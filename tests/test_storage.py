@@ -482,3 +482,83 @@ async def test_a_cancelled_or_requeued_job_starts_again_from_zero(repo: Reposito
         0,
     )
     assert (await shown(repo, requeued.id))[:5] == ("queued", 0, None, "queued", 0)
+
+
+def refuse_new_jobs(path: Path, refuse: bool) -> None:
+    """Make the database itself refuse (or accept again) every new job row."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        if refuse:
+            conn.execute(
+                "CREATE TRIGGER refuse_jobs BEFORE INSERT ON report_job "
+                "BEGIN SELECT RAISE(ABORT, 'injected: no new jobs'); END"
+            )
+        else:
+            conn.execute("DROP TRIGGER refuse_jobs")
+    finally:
+        conn.close()
+
+
+async def test_a_stage_save_and_the_steps_it_queues_are_one_transaction(
+    repo: Repository,
+):
+    answers = sample_answers()
+    record = await repo.create_starmap(
+        "Together",
+        stage_answers=answers,
+        completed_stages=("experience", "stage1", "stage2"),
+    )
+    steps = ("questions", "preliminary")
+    refuse_new_jobs(repo.path, True)
+    with pytest.raises(sqlite3.IntegrityError, match="injected"):
+        await repo.save_stage(
+            record.id,
+            "stage3",
+            answers["stage3"],
+            complete=True,
+            current_step="dynamic",
+            queue=steps,
+        )
+    refused = await repo.get_starmap(record.id)
+    refused_jobs = await repo.jobs_for(record.id)
+    refuse_new_jobs(repo.path, False)
+    saved = await repo.save_stage(
+        record.id,
+        "stage3",
+        answers["stage3"],
+        complete=True,
+        current_step="dynamic",
+        queue=steps,
+    )
+
+    assert refused.current_step == "experience"
+    assert "stage3" not in refused.completed_stages
+    assert refused_jobs == []
+    assert saved.current_step == "dynamic"
+    assert "stage3" in saved.completed_stages
+    assert [job.kind for job in await repo.jobs_for(record.id)] == list(steps)
+
+
+async def test_missing_deep_dive_steps_are_queued_once_and_failures_left(
+    repo: Repository,
+):
+    record = await repo.create_starmap(
+        "Stranded",
+        stage_answers=sample_answers(),
+        completed_stages=("experience", "stage1", "stage2"),
+    )
+    before_stage3 = await repo.queue_missing_steps(record.id)
+    await repo.save_stage(
+        record.id, "stage3", sample_answers()["stage3"], complete=True
+    )
+    await repo.enqueue(record.id, "questions")
+    job = await repo.claim("w", 30, provider="p", model="m")
+    await repo.fail_job(job.id, "w", "The model is down.")
+    queued = await repo.queue_missing_steps(record.id)
+    again = await repo.queue_missing_steps(record.id)
+
+    assert before_stage3 == []
+    assert [job.kind for job in queued] == ["preliminary"]
+    assert again == []
+    kinds = [(job.kind, job.status) for job in await repo.jobs_for(record.id)]
+    assert kinds == [("questions", "failed"), ("preliminary", "queued")]

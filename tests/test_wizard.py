@@ -33,12 +33,14 @@ from tests.helpers import sample_answers, wait_until
 SNAPSHOT_SIZE = (120, 36)
 
 
-def make_app(db_path: Path, **runner: Any) -> StarmapApp:
-    """The real app with a quick runner for tests."""
+def make_app(db_path: Path, resume_id: str | None = None, **runner: Any) -> StarmapApp:
+    """The real app with a quick runner for tests (``resume_id``: as --resume)."""
     settings = RunnerSettings(
         concurrency=2, poll_seconds=0.05, heartbeat_seconds=0.2, **runner
     )
-    return StarmapApp(Settings(), db_path, runner_settings=settings)
+    return StarmapApp(
+        Settings(), db_path, resume_id=resume_id, runner_settings=settings
+    )
 
 
 @pytest.fixture
@@ -387,6 +389,81 @@ async def test_finishing_stage3_queues_one_questions_and_one_preliminary_job(
         shown_ids = [e.field.id for e in screen.editor_steps]
         assert shown_ids == question_ids
         assert sorted(await job_kinds(repo, starmap_id)) == ["preliminary", "questions"]
+
+
+async def test_a_starmap_left_at_the_deep_dive_with_nothing_queued_recovers(
+    db_path: Path,
+) -> None:
+    # What a crash between saving stage 3 and queueing its jobs left behind
+    # while the two were separate transactions: stage 3 done, the wizard moved
+    # to the deep dive, and nothing generating.
+    repo = await Repository.open(db_path)
+    try:
+        stages = ("experience", "stage1", "stage2", "stage3")
+        starmap_id = await new_starmap(repo, stages)
+        await repo.set_current_step(starmap_id, "dynamic")
+        assert await repo.jobs_for(starmap_id) == []
+    finally:
+        await repo.close()
+
+    app = make_app(db_path, resume_id=starmap_id)
+    async with app.run_test(size=SNAPSHOT_SIZE):
+        await wait_until(lambda: isinstance(app.screen, WizardScreen))
+        screen = app.screen
+        assert isinstance(screen, WizardScreen)
+        await wait_until(lambda: screen.loaded, message="wizard loaded")
+        assert screen.step == "dynamic"
+        repo = await app.store()
+        await wait_until(jobs_done(repo, starmap_id, ("questions", "preliminary")))
+        await wait_until(lambda: bool(screen.editor_steps), message="deep-dive form")
+        assert sorted(await job_kinds(repo, starmap_id)) == ["preliminary", "questions"]
+
+
+def refuse_new_jobs(db_path: Path, refuse: bool) -> None:
+    """Make the database itself refuse (or accept again) every new job row."""
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+    try:
+        if refuse:
+            conn.execute(
+                "CREATE TRIGGER refuse_jobs BEFORE INSERT ON report_job "
+                "BEGIN SELECT RAISE(ABORT, 'injected: no new jobs'); END"
+            )
+        else:
+            conn.execute("DROP TRIGGER refuse_jobs")
+    finally:
+        conn.close()
+
+
+async def test_leaving_stage3_saves_the_step_and_queues_its_jobs_together(
+    db_path: Path,
+) -> None:
+    app = make_app(db_path)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        repo = await app.store()
+        record = await repo.create_starmap(
+            "Clinic intake",
+            stage_answers=sample_answers(),
+            completed_stages=("experience", "stage1", "stage2"),
+        )
+        starmap_id = record.id
+        screen = await open_wizard(app, pilot, starmap_id, "stage3")
+        refuse_new_jobs(db_path, True)
+        await pilot.press("f3")
+        await wait_until(lambda: screen.autosaver.state == "error", message="refused")
+        # The job could not be written, so neither was the step change.
+        after = await repo.get_starmap(starmap_id)
+        assert after is not None
+        assert "stage3" not in after.completed_stages
+        assert after.current_step != "dynamic"
+        assert await repo.jobs_for(starmap_id) == []
+
+        refuse_new_jobs(db_path, False)
+        await wait_until(jobs_done(repo, starmap_id, ("questions", "preliminary")))
+        after = await repo.get_starmap(starmap_id)
+        assert after is not None
+        assert "stage3" in after.completed_stages
+        assert after.current_step == "dynamic"
+        await wait_until(lambda: bool(screen.editor_steps), message="deep-dive form")
 
 
 async def test_generation_goes_on_after_escape_and_the_wizard_resumes_there(

@@ -44,6 +44,8 @@ PAGE_SIZE = 200
 # slower store paints an empty table first and fills it when the read is in.
 FIRST_PAINT_WAIT = 0.5
 FILTER_NAMES: tuple[str, ...] = ("all", "draft", "processing", "completed", "failed")
+# Below this many columns the preview, the search box and the key bar shrink.
+NARROW_WIDTH = 110
 NEEDS_SELECTION = frozenset({"open", "retry", "cancel", "rename", "delete", "export"})
 
 
@@ -156,20 +158,26 @@ class DashboardScreen(Screen[None]):
 
     TITLE = "Dashboard"
     AUTO_FOCUS = "#starmaps"
-    # Below 110 columns the preview narrows so the table keeps its columns.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-narrow"),
-        (110, "-wide"),
+        (NARROW_WIDTH, "-wide"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New", id="dashboard.new"),
         Binding("enter,o", "open", "Open", id="dashboard.open"),
         Binding("r", "retry", "Retry", id="dashboard.retry"),
-        Binding("c", "cancel", "Cancel job", id="dashboard.cancel"),
+        Binding(
+            "c",
+            "cancel",
+            "Cancel",
+            tooltip="Cancel the running job",
+            id="dashboard.cancel",
+        ),
         Binding("e", "rename", "Rename", id="dashboard.rename"),
         Binding("d", "delete", "Delete", id="dashboard.delete"),
         Binding("x", "export", "Export", id="dashboard.export"),
-        Binding("slash", "focus_search", "Search", id="dashboard.search"),
+        # The search box shows its key, so the key bar leaves it out.
+        Binding("slash", "focus_search", "Search", id="dashboard.search", show=False),
         Binding(
             "escape", "clear_search", "Clear search", id="dashboard.clear", show=False
         ),
@@ -225,7 +233,7 @@ class DashboardScreen(Screen[None]):
             yield StatsBar(id="stats")
             with Horizontal(id="toolbar"):
                 yield FilterBar(FILTER_NAMES, id="filters")
-                yield Input(placeholder="Search titles (/)", id="search")
+                yield Input(placeholder="Search (/)", id="search")
             with Horizontal(id="main"):
                 yield JobTable(id="starmaps")
                 yield StarmapPreview(id="preview")
@@ -255,12 +263,26 @@ class DashboardScreen(Screen[None]):
     async def on_mount(self) -> None:
         """Show the first page, read in a thread since compose, if it is in."""
         # The key bar is a dozen widgets; it follows the frame with the rows.
-        self.call_after_refresh(self.mount, Footer())
+        self.call_after_refresh(self._mount_footer)
         if self._first_read is not None:
             await asyncio.wait([self._first_read], timeout=FIRST_PAINT_WAIT)
             if self._first_read.done() and self._take_first_read():
                 return
         self.request_load()
+
+    async def _mount_footer(self) -> None:
+        await self.mount(Footer(compact=True))
+        self._fit_footer()
+
+    def on_resize(self) -> None:
+        """Keep every key of the key bar visible at 80 columns."""
+        self._fit_footer()
+
+    def _fit_footer(self) -> None:
+        # The palette's hint is the one thing the key bar can spare when
+        # narrow: ctrl+p is in the help, and the row actions are not.
+        for footer in self.query(Footer).results(Footer):
+            footer.show_command_palette = self.size.width >= NARROW_WIDTH
 
     def _take_first_read(self) -> bool:
         """Apply the first read; False if there is nothing to apply yet."""

@@ -31,9 +31,9 @@ class HelpEntry:
 
 
 def describe(binding: Binding) -> str:
-    """A binding's description, or its action made readable."""
-    if binding.description:
-        return binding.description
+    """A binding's tooltip or description, or its action made readable."""
+    if binding.tooltip or binding.description:
+        return binding.tooltip or binding.description
     action = binding.action.rpartition(".")[2].split("(")[0]
     return action.replace("_", " ").capitalize()
 

@@ -29,6 +29,7 @@ from starmap_tui.questionnaire.validation import (
     stage_complete,
     validate_answers,
 )
+from starmap_tui.storage.records import DEEP_DIVE_STEPS
 from starmap_tui.widgets.autosave import Autosaver, SaveState
 from starmap_tui.widgets.field_editors import FieldEditor, editor_for
 from starmap_tui.widgets.stepper import Stepper
@@ -196,6 +197,8 @@ class WizardScreen(Screen[None]):
             else:
                 self._load(record)
                 self.jobs = _latest_jobs(await repo.jobs_for(record.id))
+                if self.step == "dynamic":
+                    await self._queue_missing_steps(repo)
         self._show_save_state(self.autosaver.state)
         await self._show_step(self.step)
         self.loaded = True
@@ -384,16 +387,33 @@ class WizardScreen(Screen[None]):
                 starmap_id, answers, complete=complete, current_step=self.step
             )
         else:
-            stage = stage_by_id(key)
-            assert stage is not None
-            record = await repo.save_stage(
-                starmap_id,
-                key,
-                answers,
-                complete=stage_complete(stage, answers),
-                current_step=self.step,
-            )
+            record = await self._save_stage(repo, starmap_id, key, answers)
         self._saved(record)
+
+    async def _save_stage(
+        self, repo: Repository, starmap_id: str, key: str, answers: dict[str, Any]
+    ) -> StarmapRecord:
+        """Save a static stage, with the generation it starts in the same write.
+
+        Stage 3 saved once the person has gone on from it (its step change is
+        this save) queues the deep dive's steps with it: a crash can then never
+        leave stage 3 done with nothing generating.
+        """
+        stage = stage_by_id(key)
+        assert stage is not None
+        went_on = key == "stage3" and self.step not in STATIC_STEPS
+        queue = DEEP_DIVE_STEPS if went_on else ()
+        record = await repo.save_stage(
+            starmap_id,
+            key,
+            answers,
+            complete=stage_complete(stage, answers),
+            current_step=self.step,
+            queue=queue,
+        )
+        if queue:
+            self.app.jobs_changed()  # type: ignore[attr-defined]
+        return record
 
     async def _save_title(self, repo: Repository, starmap_id: str) -> None:
         title = self.title_text.strip()
@@ -449,7 +469,8 @@ class WizardScreen(Screen[None]):
         leaving = self.step
         await self._go(target)
         if leaving == "stage3":
-            await self._queue_questions()
+            # Saving the step change queued the deep dive's steps; show them.
+            await self._refresh_jobs()
 
     def _form_valid(self) -> bool:
         """Show every field's message; on trouble focus the first bad field."""
@@ -487,18 +508,22 @@ class WizardScreen(Screen[None]):
         await self.autosaver.flush()
         await self._show_step(target)
 
-    async def _queue_questions(self) -> None:
-        repo = await self._repo()
-        starmap_id = await self._ensure_starmap()
-        record = await repo.get_starmap(starmap_id)
-        if record is None:
+    async def _queue_missing_steps(self, repo: Repository) -> None:
+        """Queue the deep dive's steps if stage 3 is done and they never were.
+
+        Mends a starmap left stranded by an older version, which saved stage 3
+        and queued its steps in two writes: a crash between them left the deep
+        dive waiting for work nobody had asked for.
+        """
+        record = self.record
+        if record is None or "stage3" not in record.completed_stages:
             return
-        if not record.dynamic_questions:
-            await repo.enqueue(starmap_id, "questions")
-        if not record.preliminary_report:
-            await repo.enqueue(starmap_id, "preliminary")
-        self.app.jobs_changed()  # type: ignore[attr-defined]
-        await self._refresh_jobs()
+        if all(kind in self.jobs for kind in DEEP_DIVE_STEPS):
+            return
+        queued = await repo.queue_missing_steps(record.id)
+        if queued:
+            self.jobs.update((job.kind, job) for job in queued)
+            self.app.jobs_changed()  # type: ignore[attr-defined]
 
     async def action_leave(self) -> None:
         """Save, then go back to the dashboard; generation carries on."""

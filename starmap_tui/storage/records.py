@@ -23,6 +23,9 @@ STARMAP_STATUSES: tuple[str, ...] = (
 IN_PROGRESS: tuple[str, ...] = ("draft", "queued", "processing")
 ACTIVE_JOB_STATUSES: tuple[str, ...] = ("queued", "running")
 STAGE_IDS: tuple[str, ...] = ("experience", "stage1", "stage2", "stage3")
+# The generation steps that finishing stage 3 starts (the final report waits
+# for the deep-dive answers).
+DEEP_DIVE_STEPS: tuple[str, ...] = ("questions", "preliminary")
 
 
 def utcnow() -> datetime:

@@ -42,6 +42,7 @@ from starmap_tui.storage.database import Database
 from starmap_tui.storage.errors import UnknownStarmap
 from starmap_tui.storage.records import (
     ACTIVE_JOB_STATUSES,
+    DEEP_DIVE_STEPS,
     STAGE_IDS,
     Activity,
     JobRecord,
@@ -332,11 +333,15 @@ class Repository:
         *,
         complete: bool,
         current_step: str | None = None,
+        queue: Sequence[str] = (),
     ) -> StarmapRecord:
         """Replace one stage's answers whole and set its completion flag.
 
         ``complete`` must come from validating the stage: a partial save
-        clears the flag rather than leaving a stale one.
+        clears the flag rather than leaving a stale one. ``queue`` names
+        generation steps to queue in the same transaction when the stage is
+        complete (each unless its result is already there), so the wizard can
+        never be saved past a stage without the work that stage starts.
         """
         async with self.db.write() as conn:
             record = await self._starmap(conn, starmap_id)
@@ -355,7 +360,26 @@ class Repository:
                 values["current_step"] = current_step
             await self._touch(conn, starmap_id, saved=True, **values)
             await self._log(conn, starmap_id, "stage_saved", stage_id)
+            if complete and queue:
+                await self._queue_steps(conn, record, queue)
             return await self._starmap(conn, starmap_id)
+
+    async def queue_missing_steps(self, starmap_id: str) -> list[JobRecord]:
+        """Queue the deep-dive steps of a starmap past stage 3 that never ran.
+
+        Heals stores written while saving stage 3 and queueing its steps were
+        two transactions: a crash between them left stage 3 done with nothing
+        generating. A step that was ever queued is left alone; one that failed
+        or was cancelled waits for Retry.
+        """
+        async with self.db.write() as conn:
+            record = await self._starmap(conn, starmap_id)
+            if "stage3" not in record.completed_stages:
+                return []
+            rows = await conn.execute(select(J.kind).where(J.starmap_id == record.id))
+            tried = set(rows.scalars())
+            untried = [kind for kind in DEEP_DIVE_STEPS if kind not in tried]
+            return await self._queue_steps(conn, record, untried)
 
     async def save_dynamic_answers(
         self,
@@ -559,6 +583,22 @@ class Repository:
         )
         await self._log(conn, starmap_id, "submitted", kind)
         return job_from_row(rows[0])
+
+    async def _queue_steps(
+        self, conn: AsyncConnection, record: StarmapRecord, kinds: Sequence[str]
+    ) -> list[JobRecord]:
+        """Queue each step whose result the starmap does not have yet."""
+        jobs = []
+        for kind in kinds:
+            if _has_result(record, kind):
+                continue
+            status = _status_on_submit(record.status, _headless(record), kind)
+            jobs.append(
+                await self._enqueue(
+                    conn, record.id, kind, status, {}, DEFAULT_MAX_ATTEMPTS
+                )
+            )
+        return jobs
 
     async def retry(self, starmap_id: str) -> list[JobRecord]:
         """Queue again every step whose latest job failed or was cancelled."""
@@ -1167,6 +1207,16 @@ def _status_on_submit(status: str, headless: bool, kind: str) -> str:
 
 def _headless(record: StarmapRecord) -> bool:
     return bool(record.session_state.get("headless"))
+
+
+def _has_result(record: StarmapRecord, kind: str) -> bool:
+    """Whether the starmap already holds what a step of this kind produces."""
+    results = {
+        "questions": record.dynamic_questions,
+        "preliminary": record.preliminary_report,
+        "final": record.final_report,
+    }
+    return bool(results[kind])
 
 
 __all__ = ["Repository", "load_json"]
