@@ -14,7 +14,8 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -384,30 +385,51 @@ def cmd_list(context: Context, args: argparse.Namespace) -> int:
     if not context.db_path.exists():
         print("[]" if args.json else "No starmaps yet.")
         return EXIT_OK
-    reader = _light_reader(context, LightReader)
-    try:
-        if args.json:
-            _print_json_rows(reader.iter_rows(FILTERS[name], limit=args.limit))
-        else:
-            _print_table_rows(reader.iter_brief(FILTERS[name], limit=args.limit))
-    finally:
-        reader.close()
+    with _store_read_errors(context):
+        reader = _light_reader(context, LightReader)
+        try:
+            if args.json:
+                _print_json_rows(reader.iter_rows(FILTERS[name], limit=args.limit))
+            else:
+                _print_table_rows(reader.iter_brief(FILTERS[name], limit=args.limit))
+        finally:
+            reader.close()
     return EXIT_OK
+
+
+@contextmanager
+def _store_read_errors(context: Context) -> Iterator[None]:
+    """Turn a light read's store and SQLite errors into messages.
+
+    The preflight reads only the schema page, so damage further in shows
+    only once the rows are read.
+    """
+    import sqlite3
+
+    from starmap_tui.storage.errors import StoreError
+    from starmap_tui.storage.preflight import corrupt_error
+
+    try:
+        yield
+    except StoreError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    except sqlite3.DatabaseError as exc:
+        message = str(exc).lower()
+        if "malformed" in message or "not a database" in message:
+            corrupt = corrupt_error(context.db_path, exc)
+            raise CliError(str(corrupt), EXIT_FAILED) from exc
+        raise CliError(f"Cannot read {context.db_path}: {exc}.", EXIT_FAILED) from exc
 
 
 def _light_reader(context: Context, reader_class: Any) -> Any:
     """A light reader, migrating the store first if it is out of date."""
-    from starmap_tui.storage.errors import StoreError
     from starmap_tui.storage.preflight import check_database
 
-    try:
-        check_database(context.db_path)
+    check_database(context.db_path)
+    reader = reader_class.open(context.db_path)
+    if reader is None:
+        run_async(lambda: _migrate(context))
         reader = reader_class.open(context.db_path)
-        if reader is None:
-            run_async(lambda: _migrate(context))
-            reader = reader_class.open(context.db_path)
-    except StoreError as exc:
-        raise CliError(str(exc), EXIT_FAILED) from exc
     return reader
 
 

@@ -562,3 +562,108 @@ async def test_missing_deep_dive_steps_are_queued_once_and_failures_left(
     assert again == []
     kinds = [(job.kind, job.status) for job in await repo.jobs_for(record.id)]
     assert kinds == [("questions", "failed"), ("preliminary", "queued")]
+
+
+def folder_state(folder: Path) -> dict[str, str]:
+    """Every file in ``folder`` with its digest: what 'left as it was' means."""
+    return {p.name: digest(p) for p in sorted(folder.iterdir())}
+
+
+async def wal_store_bytes(tmp_path: Path) -> bytes:
+    """The bytes of a real store (WAL mode, one starmap), closed cleanly."""
+    path = tmp_path / "made" / "starmap.db"
+    repo = await Repository.open(path)
+    await repo.create_starmap("Kept", stage_answers=sample_answers())
+    await repo.close()
+    return path.read_bytes()
+
+
+def newer(data: bytes) -> bytes:
+    """The store as a newer starmap-tui would leave it (user_version bumped)."""
+    return data[:60] + (SCHEMA_VERSION + 1).to_bytes(4, "big") + data[64:]
+
+
+def damaged_first_page(data: bytes) -> bytes:
+    """A WAL-mode header whose schema page is garbage."""
+    return data[:100] + bytes(range(256)) * 15 + data[3940:]
+
+
+REFUSED = {
+    "newer": (newer, "newer starmap-tui"),
+    "damaged": (damaged_first_page, "damaged"),
+}
+COMMANDS = {
+    "list": ["list"],
+    "doctor": ["doctor"],
+    "show": ["show", "abc"],
+    "tui": [],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("case", REFUSED)
+async def test_a_refused_store_leaves_its_folder_as_it_was(
+    tmp_path: Path, case: str, command: str
+):
+    make, message = REFUSED[case]
+    folder = tmp_path / "store"
+    folder.mkdir()
+    db = folder / "starmap.db"
+    db.write_bytes(make(await wal_store_bytes(tmp_path)))
+    before = folder_state(folder)
+
+    done = run_cli(["--db", str(db), *COMMANDS[command]], home=tmp_path / "home")
+
+    assert done.returncode != 0
+    assert message in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert folder_state(folder) == before
+
+
+async def test_the_preflight_check_leaves_no_side_files(tmp_path: Path):
+    from starmap_tui.storage.preflight import check_database
+
+    folder = tmp_path / "store"
+    folder.mkdir()
+    db = folder / "starmap.db"
+    db.write_bytes(await wal_store_bytes(tmp_path))
+    before = folder_state(folder)
+
+    assert check_database(db) == SCHEMA_VERSION
+    assert folder_state(folder) == before
+    db.write_bytes(newer(db.read_bytes()))
+    with pytest.raises(StoreTooNew):
+        check_database(db)
+    assert sorted(folder_state(folder)) == ["starmap.db"]
+
+
+async def test_listing_a_closed_store_leaves_no_side_files(tmp_path: Path):
+    folder = tmp_path / "store"
+    folder.mkdir()
+    db = folder / "starmap.db"
+    db.write_bytes(await wal_store_bytes(tmp_path))
+    before = folder_state(folder)
+
+    done = run_cli(["--db", str(db), "list"], home=tmp_path / "home")
+
+    assert done.returncode == 0, done.stderr
+    assert "Kept" in done.stdout
+    assert folder_state(folder) == before
+
+
+async def test_a_store_damaged_past_its_first_page_is_a_clear_list_error(
+    tmp_path: Path,
+):
+    folder = tmp_path / "store"
+    folder.mkdir()
+    db = folder / "starmap.db"
+    data = await wal_store_bytes(tmp_path)
+    db.write_bytes(data[:4096] + b"\xee" * (len(data) - 4096))
+    before = folder_state(folder)
+
+    done = run_cli(["--db", str(db), "list"], home=tmp_path / "home")
+
+    assert done.returncode == 1
+    assert "damaged" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert folder_state(folder) == before

@@ -1,7 +1,9 @@
 """The dashboard's and ``list``'s reads, with nothing but the standard library.
 
 These run before the ORM is imported so the first screen paints fast. They
-open the file read-only and never write. Filters are bound parameters.
+only read, and leave no file beside the store (see
+:func:`~starmap_tui.storage.preflight.connect_for_reading`). Filters are
+bound parameters.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from starmap_tui.storage.convert import ROW_COLUMNS, starmap_row
 from starmap_tui.storage.errors import AmbiguousStarmap, UnknownStarmap
 from starmap_tui.storage.migrations import SCHEMA_VERSION
+from starmap_tui.storage.preflight import connect_for_reading
 from starmap_tui.storage.records import IN_PROGRESS, StarmapRow, Stats
 
 FILTERS: dict[str, tuple[str, ...]] = {
@@ -175,8 +178,7 @@ def connect_readonly(path: Path) -> sqlite3.Connection | None:
     """
     if not path.exists():
         return None
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=20, check_same_thread=False)
+    conn = connect_for_reading(path, timeout=20, check_same_thread=False)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError:

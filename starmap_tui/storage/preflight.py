@@ -1,7 +1,7 @@
 """Checks made with the standard library before the store is opened for writing.
 
 They never write: a corrupt or foreign file, or a folder we may not write to,
-is reported and left exactly as it was.
+is reported and left exactly as it was, with no file added beside it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from pathlib import Path
 
 from starmap_tui.storage.errors import StoreCorrupt, StoreReadOnly, StoreTooNew
 from starmap_tui.storage.migrations import SCHEMA_VERSION
+
+# What SQLite keeps beside a database while it is open (or after a crash).
+SIDE_FILE_SUFFIXES = ("-wal", "-shm", "-journal")
 
 
 def check_database(path: Path) -> int:
@@ -53,10 +56,61 @@ def _check_writable(path: Path) -> None:
         )
 
 
-def _read_version(path: Path) -> int:
-    uri = f"{path.resolve().as_uri()}?mode=ro"
+def side_files(path: Path) -> list[Path]:
+    """The journal, WAL and shared-memory files beside ``path`` that exist."""
+    return [
+        found
+        for suffix in SIDE_FILE_SUFFIXES
+        if (found := path.with_name(path.name + suffix)).exists()
+    ]
+
+
+def connect_for_reading(
+    path: Path, *, timeout: float, check_same_thread: bool = True
+) -> sqlite3.Connection:
+    """A connection that only reads ``path`` and leaves its folder as it was.
+
+    A read-only (``mode=ro``) connection to a WAL database creates the -wal
+    and -shm files beside it and, unable to checkpoint, leaves them there on
+    close. When no side file exists nobody has the database open, so a
+    connection that may write but refuses to (``query_only``) is used: as the
+    last one out, SQLite removes what it made, and with no journal and an
+    empty WAL it has nothing to write. When side files exist they belong to
+    another connection or to a crash, and ``mode=ro`` reads through them
+    without replaying anything into the file.
+    """
+    uri = path.resolve().as_uri()
+    quiet = not side_files(path) and _may_write_beside(path)
+    conn = sqlite3.connect(
+        f"{uri}?mode={'rw' if quiet else 'ro'}",
+        uri=True,
+        timeout=timeout,
+        check_same_thread=check_same_thread,
+    )
     try:
-        with closing(sqlite3.connect(uri, uri=True, timeout=15)) as conn:
+        if quiet:
+            conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _may_write_beside(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def corrupt_error(path: Path, exc: sqlite3.DatabaseError) -> StoreCorrupt:
+    """The error for a file SQLite cannot read as a database."""
+    return StoreCorrupt(
+        f"{path} is damaged ({exc}). starmap-tui left it untouched. Restore "
+        "a backup, or move it aside to start a new store."
+    )
+
+
+def _read_version(path: Path) -> int:
+    try:
+        with closing(connect_for_reading(path, timeout=15)) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return int(version)
@@ -64,7 +118,4 @@ def _read_version(path: Path) -> int:
         # Only SQLite opens the file: closing a handle opened any other way
         # would drop every lock this process holds on it, and another process
         # could then reset the WAL under our own connections.
-        raise StoreCorrupt(
-            f"{path} is damaged ({exc}). starmap-tui left it untouched. Restore "
-            "a backup, or move it aside to start a new store."
-        ) from exc
+        raise corrupt_error(path, exc) from exc
