@@ -22,12 +22,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from starmap_tui.storage.listing import LightReader, statuses_for
 from starmap_tui.storage.records import StarmapRecord, StarmapRow, Stats
 from starmap_tui.widgets.filter_bar import FilterBar
 from starmap_tui.widgets.job_table import JobTable
+from starmap_tui.widgets.key_bar import KeyBar
 from starmap_tui.widgets.starmap_preview import StarmapPreview
 from starmap_tui.widgets.stats_bar import StatsBar
 
@@ -44,7 +45,7 @@ PAGE_SIZE = 200
 # slower store paints an empty table first and fills it when the read is in.
 FIRST_PAINT_WAIT = 0.5
 FILTER_NAMES: tuple[str, ...] = ("all", "draft", "processing", "completed", "failed")
-# Below this many columns the preview, the search box and the key bar shrink.
+# Below this many columns the preview and the search box narrow.
 NARROW_WIDTH = 110
 NEEDS_SELECTION = frozenset({"open", "retry", "cancel", "rename", "delete", "export"})
 
@@ -263,26 +264,12 @@ class DashboardScreen(Screen[None]):
     async def on_mount(self) -> None:
         """Show the first page, read in a thread since compose, if it is in."""
         # The key bar is a dozen widgets; it follows the frame with the rows.
-        self.call_after_refresh(self._mount_footer)
+        self.call_after_refresh(self.mount, KeyBar())
         if self._first_read is not None:
             await asyncio.wait([self._first_read], timeout=FIRST_PAINT_WAIT)
             if self._first_read.done() and self._take_first_read():
                 return
         self.request_load()
-
-    async def _mount_footer(self) -> None:
-        await self.mount(Footer(compact=True))
-        self._fit_footer()
-
-    def on_resize(self) -> None:
-        """Keep every key of the key bar visible at 80 columns."""
-        self._fit_footer()
-
-    def _fit_footer(self) -> None:
-        # The palette's hint is the one thing the key bar can spare when
-        # narrow: ctrl+p is in the help, and the row actions are not.
-        for footer in self.query(Footer).results(Footer):
-            footer.show_command_palette = self.size.width >= NARROW_WIDTH
 
     def _take_first_read(self) -> bool:
         """Apply the first read; False if there is nothing to apply yet."""

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Markdown, Static, TextArea
+from textual.widgets import Button, Markdown, Static, TextArea
 from textual.widgets.markdown import MarkdownBlock, MarkdownTableOfContents
 
 from starmap_tui.exports import (
@@ -29,6 +29,7 @@ from starmap_tui.exports import (
 )
 from starmap_tui.storage.records import ACTIVE_JOB_STATUSES, StarmapRecord
 from starmap_tui.widgets.charts import BudgetChart, TimelineChart
+from starmap_tui.widgets.key_bar import KeyBar
 from starmap_tui.widgets.report_view import ReportNotice, ReportState, report_state
 from starmap_tui.widgets.safe_text import clean, literal
 
@@ -100,7 +101,7 @@ class ReportScreen(Screen[None]):
             with Horizontal(id="report-editor-buttons"):
                 yield Button("Save  ctrl+s", id="report-editor-save", variant="primary")
                 yield Button("Cancel  esc", id="report-editor-cancel")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Load the starmap once the store is open."""
