@@ -16,11 +16,14 @@ from starmap_tui.questionnaire.normalise import normalise_questions
 from starmap_tui.report.extract import extract_json
 from starmap_tui.report.markdown import render_markdown
 from starmap_tui.report.model import validate_report
+from starmap_tui.storage.repository import Repository
 from starmap_tui.worker.offline import generate
 from starmap_tui.worker.offline.facts import read_budget, read_facts
 from starmap_tui.worker.offline.plan import BudgetLine, budget_items, phases
 from starmap_tui.worker.providers.base import GenerationRequest, PermanentError
 from starmap_tui.worker.providers.offline import CHUNK_CHARS, OfflineProvider
+from starmap_tui.worker.runner import Runner, RunnerSettings
+from tests.helpers import sample_answers
 
 BUDGET_OPTIONS = (
     "< $10,000",
@@ -731,3 +734,147 @@ def test_a_full_report_takes_well_under_five_milliseconds() -> None:
     per_report = (time.process_time() - started) / rounds
 
     assert per_report < 0.005
+
+
+# Added context on regeneration ----------------------------------------------
+
+NEW_FACTS = (
+    "Budget is now $250,000. The audience grew to 400 people. "
+    "The deadline moved to 2027-09-30."
+)
+
+
+async def generate_headless(repo: Repository, runner: Runner) -> str:
+    """A starmap generated through the runner and the pipeline, as `new --run`."""
+    record = await repo.create_starmap(
+        "Front desk onboarding",
+        stage_answers=sample_answers(),
+        completed_stages=("experience", "stage1", "stage2", "stage3"),
+        session_state={"headless": True},
+        status="queued",
+    )
+    await repo.enqueue(record.id, "questions")
+    await repo.enqueue(record.id, "preliminary")
+    await runner.run_until_idle()
+    return record.id
+
+
+def sums(report: dict[str, Any]) -> tuple[int, int]:
+    """The budget items' low and high totals."""
+    items = report["budget"]["items"]
+    return sum(i["low"] for i in items), sum(i["high"] for i in items)
+
+
+async def test_figures_in_added_context_win_through_the_pipeline(
+    repo: Repository,
+) -> None:
+    settings = RunnerSettings(concurrency=1, poll_seconds=0.02)
+    runner = Runner(repo, OfflineProvider, settings)
+    starmap_id = await generate_headless(repo, runner)
+    before = await repo.get_starmap(starmap_id)
+
+    await repo.enqueue(starmap_id, "final", params={"extra_context": NEW_FACTS})
+    await runner.run_until_idle()
+    after = await repo.get_starmap(starmap_id)
+
+    old, new = before.final_json, after.final_json
+    assert before.status == after.status == "completed"
+    assert sums(old) == (50_000, 100_000)
+    assert sums(new) == (200_000, 250_000)
+    assert "from the added context" in new["budget"]["notes"]
+    assert old["delivery_plan"]["timeline"][-1]["end"] == "2027-06-30"
+    assert new["delivery_plan"]["timeline"][-1]["end"] == "2027-09-30"
+    assert old["solution"]["target_audiences"] == ["120 front-desk coordinators"]
+    assert new["solution"]["target_audiences"] == ["400 front-desk coordinators"]
+    assert new["summary"]["assumptions"][:3] == [
+        "Budget $250,000, from the added context, replaces the questionnaire's "
+        "$50,000 - $100,000.",
+        "400 learners, from the added context, replace the questionnaire's head "
+        "count (120 front-desk coordinators, mixed experience).",
+        "End date 2027-09-30, from the added context, replaces the "
+        "questionnaire's 2027-06-30.",
+    ]
+    assert "Budget $250,000, from the added context" in after.final_report
+    assert "Budget $250,000" not in before.final_report
+    assert len(await repo.revisions(starmap_id, "final")) == 2
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "The budget grew by $20,000 and the audience by 15%.",
+        "We have 12 clinics with staff; an extra $5k of budget may come.",
+        "Deadline: 2025-02-30. The audience grew by 40 people.",
+    ],
+)
+async def test_added_context_without_a_new_figure_changes_no_figure(
+    extra: str,
+) -> None:
+    plain = await report_for("final", front_desk())
+    context = front_desk()
+    context["extra_context"] = extra
+    report = await report_for("final", context)
+
+    for section in ("budget", "delivery_plan"):
+        assert report[section] == plain[section]
+    assert (
+        report["solution"]["target_audiences"] == plain["solution"]["target_audiences"]
+    )
+    assert not any("added context," in a for a in report["summary"]["assumptions"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "budget"),
+    [
+        ("a $120k budget", "$120,000"),
+        ("Budget is now up to $80k", "up to $80,000"),
+        ("budget: at least $300,000", "over $300,000"),
+        ("The budget grew by $5k to $60k", "$60,000"),
+        ("budget now $100,000 to $150,000", "$100,000 - $150,000"),
+        ("400k users; budget $1.2M", "$1,200,000"),
+    ],
+)
+async def test_the_stated_budget_is_read_as_people_write_it(
+    extra: str, budget: str
+) -> None:
+    context = front_desk()
+    context["extra_context"] = extra
+    report = await report_for("final", context)
+
+    assert report["budget"]["notes"].startswith(f"Planned within {budget} (from")
+
+
+@pytest.mark.parametrize(
+    ("extra", "segments"),
+    [
+        ("The audience is now 1,200.", ["1,200 front-desk coordinators"]),
+        ("We now train 150 new coordinators.", ["150 front-desk coordinators"]),
+    ],
+)
+async def test_a_stated_head_count_renumbers_a_single_audience(
+    extra: str, segments: list[str]
+) -> None:
+    context = front_desk()
+    context["answers"]["target_audience"] = "85 front-desk coordinators"
+    context["extra_context"] = extra
+    report = await report_for("final", context)
+
+    assert report["solution"]["target_audiences"] == segments
+
+
+async def test_a_stated_end_before_the_start_is_an_unknown() -> None:
+    context = front_desk()
+    context["extra_context"] = "The deadline moved to 2024-12-01."
+    report = await report_for("final", context)
+
+    assert report["delivery_plan"]["timeline"][-1]["end"] == "2025-06-27"
+    assert any("2024-12-01" in u for u in report["summary"]["unknowns"])
+
+
+async def test_a_stated_span_moves_both_ends() -> None:
+    context = tech_firm()
+    context["extra_context"] = "Timeline is now March 10, 2025 to 15 December 2025."
+    timeline = (await report_for("final", context))["delivery_plan"]["timeline"]
+
+    assert timeline[0]["start"] == "2025-03-10"
+    assert timeline[-1]["end"] == "2025-12-15"

@@ -27,7 +27,12 @@ class Modality:
 
 
 def segments(facts: Facts) -> list[str]:
-    """Learner groups named in the target audience answer, at most four."""
+    """Learner groups named in the target audience answer, at most four.
+
+    A head count from the added context renumbers the audience when it is one
+    group; several groups keep their own numbers, as the new total does not
+    say how it splits between them.
+    """
     text = facts.text("target_audience")
     pieces = [" ".join(p.split()) for p in _SEGMENT_SPLIT.split(text)]
     found = [
@@ -40,11 +45,26 @@ def segments(facts: Facts) -> list[str]:
     ]
     if not found and text:
         found = [" ".join(text.split()[:8])]
-    return uniq(found)[:4]
+    found = uniq(found)[:4]
+    if facts.audience_size is not None and len(found) == 1:
+        return [_recount(found[0], facts.audience_size)]
+    return found
+
+
+def _recount(segment: str, size: int) -> str:
+    """``segment`` with its leading head count (if any) set to ``size``."""
+    count = _LEADING_NUMBER.match(segment)
+    if count:
+        return f"{size:,}{segment[count.end() :]}"
+    if vocab.ROLE.search(segment):
+        return f"{size:,} {segment}"
+    return f"{size:,} learners: {segment}"
 
 
 def learner_count(facts: Facts) -> int | None:
-    """Learners counted from the numbers leading each audience segment."""
+    """Learners stated in the added context, else counted from the segments."""
+    if facts.audience_size is not None:
+        return facts.audience_size
     numbers = [_LEADING_NUMBER.match(s) for s in segments(facts)]
     counts = [int(m.group(1).replace(",", "")) for m in numbers if m]
     return sum(counts) or None

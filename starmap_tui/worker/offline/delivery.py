@@ -156,8 +156,14 @@ def budget(draft: Draft) -> dict[str, Any]:
         )
         notes = "No amounts until a budget range is agreed."
     else:
+        source = ""
+        if "budget" in facts.replaced:
+            source = (
+                " (from the added context; the questionnaire said "
+                f"{facts.replaced['budget']})"
+            )
         notes = (
-            f"Planned within {plan.label}: {money(plan.plan_low or 0)} to "
+            f"Planned within {plan.label}{source}: {money(plan.plan_low or 0)} to "
             f"{money(plan.plan_high or 0)}, estimates not quotes."
         )
         if plan.ceiling is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from starmap_tui.worker.offline.stated import Stated, read_stated
 from starmap_tui.worker.offline.text import uniq
 
 _AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([kKmM](?![a-z]))?")
@@ -73,6 +74,13 @@ class Facts:
     dynamic_questions: list[dict[str, Any]] = field(default_factory=list)
     dynamic_answers: dict[str, Any] = field(default_factory=dict)
     corpus: str = ""
+    # Learners counted in the added context, which wins over the audience answer.
+    audience_size: int | None = None
+    # What the added context replaced: "budget", "start", "end" or "audience",
+    # each with the questionnaire's answer as text.
+    replaced: dict[str, str] = field(default_factory=dict)
+    # Figures in the added context that could not be used, and why.
+    context_problems: list[str] = field(default_factory=list)
 
     def text(self, field_id: str) -> str:
         """A static answer as clean text ("" when missing or not text)."""
@@ -219,12 +227,16 @@ def _choices(answers: dict[str, Any], field_id: str) -> list[str]:
 
 
 def read_facts(context: Any, *, final: bool) -> Facts:
-    """The facts of ``context``; never raises on malformed input."""
+    """The facts of ``context``; never raises on malformed input.
+
+    Figures stated in the added context (budget, head count, dates) win over
+    the questionnaire's answers; ``Facts.replaced`` records what they replaced.
+    """
     ctx = _mapping(context)
     answers = {str(k): v for k, v in _mapping(ctx.get("answers")).items()}
     extra = as_text(ctx.get("extra_context"))
     questions = ctx.get("dynamic_questions") if final else None
-    return Facts(
+    facts = Facts(
         title=as_text(ctx.get("title")),
         level=read_level(ctx.get("experience_level") or answers.get("exp_level")),
         today=as_date(ctx.get("today")) or date(2000, 1, 1),
@@ -243,3 +255,43 @@ def read_facts(context: Any, *, final: bool) -> Facts:
         dynamic_answers=_mapping(ctx.get("dynamic_answers")) if final else {},
         corpus=_corpus(answers, extra),
     )
+    _apply_stated(facts, read_stated(extra))
+    return facts
+
+
+def _apply_stated(facts: Facts, stated: Stated) -> None:
+    """Let what the added context states win over the questionnaire."""
+    if stated.budget is not None:
+        budget = read_budget(stated.budget)
+        if budget.known and budget.label != facts.budget.label:
+            facts.replaced["budget"] = facts.budget.label or "no answer"
+            facts.budget = budget
+    if stated.learners is not None:
+        facts.replaced["audience"] = facts.text("target_audience") or "no answer"
+        facts.audience_size = stated.learners
+    if stated.start is not None or stated.end is not None:
+        _apply_dates(facts, stated.start, stated.end)
+
+
+def _apply_dates(facts: Facts, start: date | None, end: date | None) -> None:
+    old = facts.timeline
+    new_start = start or (old.start if old else None)
+    new_end = end or (old.end if old else None)
+    stated = " to ".join(str(d) for d in (start, end) if d)
+    if new_start is None or new_end is None:
+        facts.context_problems.append(
+            f"The added context gives {stated}, but the timeline needs both a "
+            "start and an end date: what is the other one?"
+        )
+        return
+    if new_end < new_start:
+        facts.context_problems.append(
+            f"The added context's dates ({stated}) would end the project on "
+            f"{new_end}, before it starts on {new_start}: which date is right?"
+        )
+        return
+    if start is not None and (old is None or start != old.start):
+        facts.replaced["start"] = str(old.start) if old else "no answer"
+    if end is not None and (old is None or end != old.end):
+        facts.replaced["end"] = str(old.end) if old else "no answer"
+    facts.timeline = Timeline(new_start, new_end)

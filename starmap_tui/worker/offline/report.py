@@ -44,6 +44,9 @@ def _confidence(draft: Draft) -> float:
 
 def _assumptions(draft: Draft) -> list[str]:
     facts = draft.facts
+    # What the person told us last comes first: the plan rests on it.
+    for note in summary.added_context_notes(facts):
+        draft.assume(note)
     if facts.budget.known:
         draft.assume("Budget figures are planning estimates inside the stated range.")
     devices = [h for h in facts.hardware if h != "Limited/None"]
@@ -79,6 +82,8 @@ def _summary(draft: Draft) -> dict[str, Any]:
 def _sections(draft: Draft) -> dict[str, Any]:
     """Every section but the summary, which lists what these leave open."""
     _missing_answers(draft)
+    for problem in draft.facts.context_problems:
+        draft.unknown(clip(problem), rank=1)
     return {
         "solution": solution.solution(draft),
         "learner_analysis": people.learner_analysis(draft),

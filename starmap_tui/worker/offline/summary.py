@@ -68,7 +68,12 @@ def current_state(draft: Draft) -> list[str]:
     """What is true today, from the audience, constraints, stack and duties."""
     facts = draft.facts
     items = []
-    if facts.text("target_audience"):
+    if facts.audience_size is not None:
+        items.append(
+            f"Audience: {facts.audience_size:,} learners (from the added context; "
+            f"the questionnaire said: {facts.replaced['audience']})"
+        )
+    elif facts.text("target_audience"):
         items.append(f"Audience: {facts.text('target_audience')}")
     items += [
         f"Constraint: {c}" for c in clauses(facts.text("project_constraints"))[:2]
@@ -80,6 +85,30 @@ def current_state(draft: Draft) -> list[str]:
         items.append(f"Added context: {facts.extra_context}")
     items += [f"{label}: {answer}" for label, answer in draft.deep.others[:2]]
     return cap(items)
+
+
+def added_context_notes(facts: Facts) -> list[str]:
+    """One sentence for each questionnaire answer the added context replaced."""
+    was = facts.replaced
+    notes = []
+    if "budget" in was:
+        notes.append(
+            f"Budget {facts.budget.label}, from the added context, replaces the "
+            f"questionnaire's {was['budget']}."
+        )
+    if "audience" in was and facts.audience_size is not None:
+        notes.append(
+            f"{facts.audience_size:,} learners, from the added context, replace "
+            f"the questionnaire's head count ({clip(was['audience'], 12)})."
+        )
+    for key, what in (("start", "Start"), ("end", "End")):
+        if key in was and facts.timeline is not None:
+            new = facts.timeline.start if key == "start" else facts.timeline.end
+            notes.append(
+                f"{what} date {new}, from the added context, replaces the "
+                f"questionnaire's {was[key]}."
+            )
+    return notes
 
 
 def _stack_line(facts: Facts) -> str:
