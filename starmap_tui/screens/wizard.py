@@ -205,8 +205,12 @@ class WizardScreen(Screen[None]):
 
     @property
     def painted(self) -> bool:
-        """Whether the screen's widgets exist (composed and not yet removed)."""
-        return self._painted
+        """Whether the screen's widgets exist (composed and not being removed)."""
+        # A screen being removed (popped, or the app quitting) loses its
+        # widgets before its own unmount arrives, so a store read that was
+        # under way would paint into nothing; Textual stops displaying the
+        # screen as soon as the removal starts.
+        return self._painted and self.display
 
     def on_unmount(self) -> None:
         """Stop the autosave timer; the screen's widgets are going."""
