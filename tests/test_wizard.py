@@ -177,6 +177,57 @@ async def test_next_is_refused_with_messages_until_the_stage_is_valid(
         assert record is not None and "stage1" in record.completed_stages
 
 
+async def test_the_attention_message_follows_the_fields_once_next_was_pressed(
+    db_path: Path, fixed_zone: None
+) -> None:
+    app = make_app(db_path)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        repo = await app.store()
+        starmap_id = await new_starmap(repo, ("experience",))
+        screen = await open_wizard(app, pilot, starmap_id, "stage1")
+        await pilot.press("tab", "tab")
+        await pilot.pause()
+        assert editor(screen, "requester_name").error == "Enter a value"
+        assert shown(screen, "#wizard-message") == ""
+
+        await pilot.press("f3")
+        await pilot.pause()
+        assert shown(screen, "#wizard-message").startswith("4 fields need attention")
+        name = editor(screen, "requester_name")
+        assert isinstance(name, TextEditor) and name.input.has_focus
+        await type_text(pilot, "Dana Reyes")
+        await pilot.pause()
+        assert shown(screen, "#wizard-message").startswith("3 fields need attention")
+
+        await pilot.press("tab")
+        await type_text(pilot, "L&D Manager")
+        await pilot.pause()
+        assert shown(screen, "#wizard-message").startswith("2 fields need attention")
+        department = editor(screen, "requester_department")
+        assert isinstance(department, SingleSelectEditor)
+        department.choose("Sales")
+        await pilot.pause()
+        assert shown(screen, "#wizard-message") == (
+            "1 field needs attention before you can go on."
+        )
+        email = editor(screen, "requester_email")
+        assert isinstance(email, TextEditor)
+        email.input.focus()
+        await type_text(pilot, "dana@example.com")
+        await pilot.pause()
+        assert shown(screen, "#wizard-message") == ""
+        assert screen.step == "stage1"
+
+        # A field broken again counts once its own message shows.
+        email.input.value = "dana@"
+        await pilot.press("tab")
+        await pilot.pause()
+        assert email.error is not None
+        assert shown(screen, "#wizard-message") == (
+            "1 field needs attention before you can go on."
+        )
+
+
 async def test_a_new_starmap_is_created_once_and_keeps_its_experience_level(
     db_path: Path,
 ) -> None:

@@ -160,6 +160,9 @@ class WizardScreen(Screen[None]):
         self._report_opened = False
         self._painted = False
         self._save_shown = ""
+        # The "fields need attention" count shows once Next (or Generate) was
+        # refused on the step shown, and from then on follows the fields.
+        self._attention_armed = False
 
     # -- layout ------------------------------------------------------------------
 
@@ -229,6 +232,7 @@ class WizardScreen(Screen[None]):
 
     async def _show_step(self, step: str) -> None:
         self.step = step
+        self._attention_armed = False
         self._update_chrome()
         form = self.query_one("#wizard-form", VerticalScroll)
         await form.remove_children()
@@ -320,6 +324,8 @@ class WizardScreen(Screen[None]):
     def _answer_changed(self, message: FieldEditor.Changed) -> None:
         message.stop()
         self._take_answer(message.editor)
+        if self._attention_armed:
+            self._show_attention()
 
     def _take_answer(self, editor: FieldEditor) -> None:
         """Copy an editor's answer into the answers of the step it belongs to.
@@ -345,6 +351,8 @@ class WizardScreen(Screen[None]):
     def _field_left(self, message: FieldEditor.Left) -> None:
         message.stop()
         self.autosaver.flush_soon()
+        if self._attention_armed:
+            self._show_attention()
 
     def _changed(self, key: str) -> None:
         self.autosaver.changed(key)
@@ -484,12 +492,17 @@ class WizardScreen(Screen[None]):
         bad = [e for e in editors if e.check() is not None]
         if not bad:
             return True
-        count = len(bad)
-        noun = "field needs" if count == 1 else "fields need"
-        self._say(f"{count} {noun} attention before you can go on.")
+        self._attention_armed = True
+        self._show_attention()
         bad[0].focus_control()
         bad[0].scroll_visible(animate=False)
         return False
+
+    def _show_attention(self) -> None:
+        """Say how many fields on the step show a message, or nothing if none."""
+        count = sum(1 for editor in self.editor_steps if editor.error is not None)
+        noun = "field needs" if count == 1 else "fields need"
+        self._say(f"{count} {noun} attention before you can go on." if count else "")
 
     async def action_back(self) -> None:
         """Go to the previous step (answers are kept and saved, valid or not)."""
