@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, RadioSet, Select, SelectionList, Static
@@ -236,6 +237,25 @@ async def test_date_editor_takes_only_real_dates() -> None:
         editor.input.value = "2025-12-31"
         await pilot.pause()
         assert error_text(editor) == "Choose a date on or after 2026-01-01"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_date_inputs_show_a_whole_date_with_the_cursor_after_it(
+    size: tuple[int, int],
+) -> None:
+    timeline = STAGE3.field_by_id("project_timeline")
+    assert timeline is not None
+    date_editor = DateEditor(Field("go_live", "Go-live", T.CALENDAR_DATE))
+    range_editor = DateRangeEditor(timeline)
+    app = EditorHost(date_editor, range_editor)
+    async with app.run_test(size=size) as pilot:
+        for date_input in (date_editor.input, range_editor.start, range_editor.end):
+            date_input.focus()
+            await type_text(pilot, "2027-06-30")
+            await pilot.pause()
+            assert date_input.cursor_position == len("2027-06-30")
+            assert date_input.scroll_offset.x == 0
+            assert "2027-06-30" in date_input.render_line(0).text
 
 
 async def test_number_outside_bounds_is_refused_not_clamped() -> None:
