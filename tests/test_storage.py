@@ -380,6 +380,22 @@ async def test_regenerating_keeps_a_completed_starmap_completed(repo: Repository
     assert after_cancel.report_job_status == "cancelled"
 
 
+async def test_retrying_a_regeneration_asks_again_with_its_added_context(
+    repo: Repository,
+):
+    starmap_id = await completed_starmap(repo)
+    context = {"extra_context": "The budget is now $250,000."}
+    await repo.enqueue(starmap_id, "final", params=context)
+    job = await repo.claim("w", 30, provider="p", model="m")
+    await repo.fail_job(job.id, "w", "The model is down.")
+    (again,) = await repo.retry(starmap_id)
+    assert again.kind == "final" and again.id != job.id
+    assert again.params == context
+    await repo.cancel(starmap_id)
+    (third,) = await repo.retry(starmap_id)
+    assert third.params == context
+
+
 async def test_a_sibling_success_keeps_a_failure_and_its_reason_on_show(
     repo: Repository,
 ):

@@ -606,11 +606,11 @@ class Repository:
             record = await self._starmap(conn, starmap_id)
             kinds = await self._kinds_to_retry(conn, record)
             jobs = []
-            for kind in kinds:
+            for kind, params in kinds.items():
                 status = _status_on_submit(record.status, _headless(record), kind)
                 jobs.append(
                     await self._enqueue(
-                        conn, record.id, kind, status, {}, DEFAULT_MAX_ATTEMPTS
+                        conn, record.id, kind, status, params, DEFAULT_MAX_ATTEMPTS
                     )
                 )
             if jobs:
@@ -619,20 +619,26 @@ class Repository:
 
     async def _kinds_to_retry(
         self, conn: AsyncConnection, record: StarmapRecord
-    ) -> list[str]:
+    ) -> dict[str, dict[str, Any]]:
+        """The steps to queue again, each with its last job's parameters (a
+        regeneration's added context is asked for again, not dropped)."""
         rows = await conn.execute(
             select(J.kind, J.status, J.params)
             .where(J.starmap_id == record.id)
             .order_by(J.created_at)
         )
-        latest: dict[str, str] = {}
-        for kind, status, _params in rows:
-            latest[kind] = status
-        kinds = [k for k, s in latest.items() if s in ("failed", "cancelled")]
+        latest: dict[str, tuple[str, str | None]] = {}
+        for kind, status, params in rows:
+            latest[kind] = (status, params)
+        kinds = {
+            kind: load_json(params, {})
+            for kind, (status, params) in latest.items()
+            if status in ("failed", "cancelled")
+        }
         if _headless(record) and "final" not in latest and "questions" not in kinds:
-            kinds.append("final" if record.dynamic_questions else "questions")
+            kinds["final" if record.dynamic_questions else "questions"] = {}
         order = {"questions": 0, "preliminary": 1, "final": 2}
-        return sorted(set(kinds), key=order.__getitem__)
+        return {kind: kinds[kind] for kind in sorted(kinds, key=order.__getitem__)}
 
     async def cancel(self, starmap_id: str) -> list[str]:
         """Cancel every queued or running step; returns the cancelled job ids."""
