@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Button, RadioSet, Static
+from textual.widgets import Button, Input, RadioSet, Static
 
 from starmap_tui.app import StarmapApp
 from starmap_tui.config import Settings
@@ -140,6 +140,7 @@ async def test_next_is_refused_with_messages_until_the_stage_is_valid(
         await pilot.press("f3")
         await pilot.pause()
         assert screen.step == "stage1"
+        await steady_cursor(pilot)
         assert shown(screen, "#wizard-message").startswith("4 fields need attention")
         name = editor(screen, "requester_name")
         assert name.error == "Enter a value"
@@ -164,6 +165,7 @@ async def test_next_is_refused_with_messages_until_the_stage_is_valid(
         await pilot.press("f3")
         await pilot.pause()
         assert screen.step == "stage1"
+        await steady_cursor(pilot)
         assert email.error == "Enter an email like name@example.com"
         assert email.input.has_focus
 
@@ -591,6 +593,32 @@ async def test_a_failed_question_generation_shows_why_and_retries(
         await wait_until(retried, message="questions queued again")
 
 
+async def test_a_cancelled_question_generation_can_be_retried_here(
+    db_path: Path, repo: Repository
+) -> None:
+    stages = ("experience", "stage1", "stage2", "stage3")
+    starmap_id = await new_starmap(repo, stages)
+    await repo.enqueue(starmap_id, "questions")
+    await repo.cancel(starmap_id)
+    app = make_app(db_path)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        app_repo = await app.store()
+        screen = await open_wizard(app, pilot, starmap_id, "dynamic")
+        await wait_until(
+            lambda: "was cancelled" in shown(screen, "#wizard-message"),
+            message="the cancellation said",
+        )
+        assert screen.query_one("#wizard-retry", Button).display
+        before = (await job_kinds(app_repo, starmap_id)).count("questions")
+        await pilot.press("ctrl+r")
+
+        async def retried() -> bool:
+            return (await job_kinds(app_repo, starmap_id)).count("questions") > before
+
+        await wait_until(retried, message="questions queued again")
+        await wait_until(lambda: bool(screen.editor_steps), message="deep-dive form")
+
+
 async def test_generate_queues_one_final_report_and_opens_it(db_path: Path) -> None:
     app = make_app(db_path)
     async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
@@ -643,6 +671,13 @@ def snapshot_app(db_path: Path) -> StarmapApp:
     return make_app(db_path)
 
 
+async def steady_cursor(pilot: Pilot[None]) -> None:
+    """Stop the text cursor blinking, so a slow run cannot catch it hidden."""
+    for field in pilot.app.screen.query(Input).results(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
 async def show_wizard(
     pilot: Pilot[None], stages: tuple[str, ...], step: str | None
 ) -> WizardScreen:
@@ -657,6 +692,7 @@ async def show_wizard(
 def test_snapshot_experience(snap_compare: Any, db_path: Path) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await show_wizard(pilot, (), None)
+        await steady_cursor(pilot)
 
     assert snap_compare(
         snapshot_app(db_path), terminal_size=SNAPSHOT_SIZE, run_before=run_before
@@ -667,6 +703,7 @@ def test_snapshot_experience(snap_compare: Any, db_path: Path) -> None:
 def test_snapshot_filled_stage(snap_compare: Any, db_path: Path, step: str) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await show_wizard(pilot, ("experience", "stage1", "stage2", "stage3"), step)
+        await steady_cursor(pilot)
 
     assert snap_compare(
         snapshot_app(db_path), terminal_size=SNAPSHOT_SIZE, run_before=run_before
@@ -681,6 +718,7 @@ def test_snapshot_validation_messages(
         await pilot.press("f3")
         await pilot.pause()
         assert screen.step == "stage1"
+        await steady_cursor(pilot)
 
     assert snap_compare(
         snapshot_app(db_path), terminal_size=SNAPSHOT_SIZE, run_before=run_before
@@ -700,7 +738,7 @@ def test_snapshot_deep_dive(snap_compare: Any, db_path: Path) -> None:
         await wait_until(jobs_done(repo, starmap_id, ("questions", "preliminary")))
         screen = await open_wizard(app, pilot, starmap_id, "dynamic")
         assert screen.editor_steps
-        await pilot.pause()
+        await steady_cursor(pilot)
 
     assert snap_compare(
         snapshot_app(db_path), terminal_size=SNAPSHOT_SIZE, run_before=run_before

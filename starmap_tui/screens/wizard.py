@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from starmap_tui.questionnaire.fields import Field, FieldType
 from starmap_tui.questionnaire.normalise import QuestionsInvalid, question_set_from_dict
@@ -32,6 +32,7 @@ from starmap_tui.questionnaire.validation import (
 from starmap_tui.storage.records import DEEP_DIVE_STEPS
 from starmap_tui.widgets.autosave import Autosaver, SaveState
 from starmap_tui.widgets.field_editors import FieldEditor, editor_for
+from starmap_tui.widgets.key_bar import KeyBar
 from starmap_tui.widgets.stepper import Stepper
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ class WizardScreen(Screen[None]):
             yield Button("View report", id="wizard-open-report")
             yield Button("Generate report", id="wizard-generate", variant="success")
             yield Button("Next", id="wizard-next", variant="primary")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         """Load the starmap (if any) and show the step."""
@@ -611,9 +612,17 @@ class WizardScreen(Screen[None]):
         return self.record is not None and bool(self.record.final_report)
 
     def _failed_kinds(self) -> list[str]:
+        """The steps shown here whose latest job failed or was cancelled."""
         wanted = {"dynamic": ("questions", "preliminary"), "report": ("final",)}
         kinds = wanted.get(self.step, ())
-        return [k for k in kinds if k in self.jobs and self.jobs[k].status == "failed"]
+        return [
+            k
+            for k in kinds
+            if k in self.jobs and self.jobs[k].status in ("failed", "cancelled")
+        ]
+
+    def _any_failed(self, kinds: list[str]) -> bool:
+        return any(self.jobs[k].status == "failed" for k in kinds)
 
     # -- progress --------------------------------------------------------------------
 
@@ -692,10 +701,11 @@ class WizardScreen(Screen[None]):
     def _show_jobs(self) -> None:
         for row in self.query(JobProgress):
             row.show_job(self.jobs.get(row.kind))
-        failed = self._failed_kinds()
-        if failed:
-            names = " and ".join(JOB_LABELS[k].lower() for k in failed)
-            self._say(f"Generating the {names} failed. Press Retry (ctrl+r).")
+        stopped = self._failed_kinds()
+        if stopped:
+            names = " and ".join(JOB_LABELS[k].lower() for k in stopped)
+            what = "failed" if self._any_failed(stopped) else "was cancelled"
+            self._say(f"Generating the {names} {what}. Press Retry (ctrl+r).")
 
     def _open_final(self) -> None:
         if self._report_opened or self.app.screen is not self:
