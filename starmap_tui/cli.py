@@ -292,10 +292,9 @@ async def _new(context: Context, document: Any, *, run: bool) -> int:
             completed_stages=("experience", "stage1", "stage2", "stage3"),
             session_state={"headless": True},
             status="queued",
+            current_step="dynamic",
+            queue=("questions", "preliminary"),
         )
-        await repo.set_current_step(record.id, "dynamic")
-        await repo.enqueue(record.id, "questions")
-        await repo.enqueue(record.id, "preliminary")
         code = await _run_until_settled(context, repo, record.id) if run else EXIT_OK
     finally:
         await repo.close()

@@ -555,6 +555,32 @@ async def test_a_stage_save_and_the_steps_it_queues_are_one_transaction(
     assert [job.kind for job in await repo.jobs_for(record.id)] == list(steps)
 
 
+async def test_a_new_starmap_and_the_steps_it_queues_are_one_transaction(
+    repo: Repository,
+):
+    steps = ("questions", "preliminary")
+    refuse_new_jobs(repo.path, True)
+    with pytest.raises(sqlite3.IntegrityError, match="injected"):
+        await repo.create_starmap(
+            "All or nothing", stage_answers=sample_answers(), queue=steps
+        )
+    left_behind = await repo.count_starmaps((), "")
+    refuse_new_jobs(repo.path, False)
+    record = await repo.create_starmap(
+        "All or nothing",
+        stage_answers=sample_answers(),
+        session_state={"headless": True},
+        status="queued",
+        current_step="dynamic",
+        queue=steps,
+    )
+
+    assert left_behind == 0
+    assert record.current_step == "dynamic"
+    assert record.report_job_kind in steps
+    assert [job.kind for job in await repo.jobs_for(record.id)] == list(steps)
+
+
 async def test_missing_deep_dive_steps_are_queued_once_and_failures_left(
     repo: Repository,
 ):

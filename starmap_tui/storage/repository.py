@@ -274,8 +274,14 @@ class Repository:
         completed_stages: Sequence[str] = (),
         session_state: dict[str, Any] | None = None,
         status: str = "draft",
+        current_step: str = "experience",
+        queue: Sequence[str] = (),
     ) -> StarmapRecord:
-        """Create a starmap and log it."""
+        """Create a starmap and log it, queueing the ``queue`` steps with it.
+
+        One transaction: a crash leaves either the starmap with its jobs, or
+        nothing (``new`` from an answers file relies on it).
+        """
         now = stamp(utcnow())
         answers = stage_answers or {}
         starmap_id = str(uuid.uuid4())
@@ -288,7 +294,7 @@ class Repository:
             "completed_stages": dump_json(list(completed_stages)),
             "dynamic_answers": dump_json(dynamic_answers or {}),
             "session_state": dump_json(session_state or {}),
-            "current_step": "experience",
+            "current_step": current_step,
             "created_at": now,
             "updated_at": now,
             "last_saved_at": now,
@@ -296,7 +302,13 @@ class Repository:
         async with self.db.write() as conn:
             await conn.execute(insert(StarmapTable).values(**values))
             await self._log(conn, starmap_id, "created", values["title"])
-            return await self._starmap(conn, starmap_id)
+            record = await self._starmap(conn, starmap_id)
+            for kind in queue:
+                job_status = _status_on_submit(record.status, _headless(record), kind)
+                await self._enqueue(
+                    conn, starmap_id, kind, job_status, {}, DEFAULT_MAX_ATTEMPTS
+                )
+            return await self._starmap(conn, starmap_id) if queue else record
 
     async def get_starmap(self, starmap_id: str) -> StarmapRecord | None:
         """The starmap with this exact id, or None."""
