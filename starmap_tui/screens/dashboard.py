@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -138,6 +139,22 @@ async def repo_page(repo: Repository, query: PageQuery) -> Page:
         else await repo.count_starmaps(query.statuses, query.search)
     )
     return Page(query, rows, matching, stats)
+
+
+def read_failure(exc: Exception, db_path: Path) -> str:
+    """What the line under the table says when reading the starmaps failed."""
+    from starmap_tui.storage.errors import StoreError
+    from starmap_tui.storage.preflight import corrupt_error
+
+    if isinstance(exc, StoreError):
+        return str(exc)
+    # SQLAlchemy keeps the driver's error as ``orig``.
+    cause = getattr(exc, "orig", None) or exc
+    if isinstance(cause, sqlite3.DatabaseError):
+        text = str(cause).lower()
+        if "malformed" in text or "not a database" in text:
+            return str(corrupt_error(db_path, cause))
+    return f"Cannot read starmaps: {exc}"
 
 
 def page_info(page: Page) -> str:
@@ -305,8 +322,10 @@ class DashboardScreen(Screen[None]):
             return
         except Exception as exc:
             log.exception("reading the dashboard failed")
+            message = read_failure(exc, self.host.db_path)
             for info in self.query("#page-info").results(Static):
-                info.update(f"Cannot read starmaps: {exc}")
+                info.update(message)
+                info.add_class("-error")
         finally:
             self._loading = False
 
@@ -362,6 +381,7 @@ class DashboardScreen(Screen[None]):
         )
 
     def _apply(self, page: Page) -> None:
+        self.query_one("#page-info", Static).remove_class("-error")
         self._query = page.query
         self._matching = page.matching
         self._rows = {row.id: row for row in page.rows}
