@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0
+# Closing the terminal sends SIGHUP; a service manager or `kill` sends SIGTERM.
+HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 
 
 class StoreChanged(Message, bubble=False):
@@ -81,6 +84,8 @@ class StarmapApp(App[None]):
         self.store_error: str | None = None
         self._runner_settings = runner_settings
         self._store_ready = asyncio.Event()
+        self._signals: list[signal.Signals] = []
+        self._quitting = False
 
     # -- start-up -------------------------------------------------------------
 
@@ -93,8 +98,32 @@ class StarmapApp(App[None]):
         # first frame costs ~35 ms (bench/bench_startup.py). The collector
         # pauses until the core is up, then what was built is frozen.
         gc.disable()
+        self._catch_hangups()
         self.push_screen(DashboardScreen())
         self.call_after_refresh(self._start_core)
+
+    def _catch_hangups(self) -> None:
+        """Quit as ctrl+q does when the terminal closes or the process is asked to
+        stop: unsaved answers are saved and running jobs given back first."""
+        loop = asyncio.get_running_loop()
+        for sig in HANGUP_SIGNALS:
+            try:
+                loop.add_signal_handler(sig, self._hang_up, sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                # Not the main thread, or a platform without these signals.
+                return
+            self._signals.append(sig)
+
+    def _hang_up(self, sig: signal.Signals) -> None:
+        log.info("%s received: saving and quitting", sig.name)
+        if not self._quitting:
+            self._quitting = True
+            self.run_worker(self.action_quit(), group="hang-up", exit_on_error=False)
+
+    def _release_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._signals:
+            loop.remove_signal_handler(self._signals.pop())
 
     async def _start_core(self) -> None:
         try:
@@ -233,11 +262,21 @@ class StarmapApp(App[None]):
                     await flush()
                 except Exception:
                     log.exception("saving before quit failed")
+        running = self.runner.running_jobs if self.runner is not None else 0
+        if running:
+            jobs = "job" if running == 1 else f"{running} jobs"
+            self.notify(
+                f"Giving the running {jobs} a few seconds to finish; what is "
+                "left goes back to the queue and carries on next time.",
+                title="Quitting",
+                timeout=10,
+            )
         await self._stop_core()
         self.exit()
 
     async def on_unmount(self) -> None:
         """However the app ends, the runner gives its jobs back and stops."""
+        self._release_signals()
         await self._stop_core(grace=0)
 
     async def _stop_core(self, grace: float | None = None) -> None:

@@ -116,6 +116,11 @@ class Runner:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._shutdown_release: set[str] = set()
 
+    @property
+    def running_jobs(self) -> int:
+        """How many jobs this runner is working on now."""
+        return len(self._running)
+
     # -- lifecycle ------------------------------------------------------------
 
     async def start(self) -> None:

@@ -1,0 +1,65 @@
+"""Closing the terminal (SIGHUP) or being asked to stop (SIGTERM) quits as
+ctrl+q does: what was typed a moment before is saved, nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from test_e2e_tmux import COMMAND, Terminal, pytestmark, starmap_in_store, terminal
+
+__all__ = ["pytestmark", "terminal"]
+
+
+def answers_in_store(home: object, starmap_id: str) -> dict[str, object]:
+    """The answers as ``export --format json`` gives them back."""
+    done = subprocess.run(
+        [str(COMMAND), "export", starmap_id, "--format", "json"],
+        env={**os.environ, "STARMAP_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    document = json.loads(done.stdout)
+    return document["answers"]
+
+
+def wait_gone(pid: int, timeout: float = 30.0) -> None:
+    """Wait until the process has exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"process {pid} is still running")
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["HUP", "TERM"])
+def test_a_hangup_right_after_typing_saves_the_answer(
+    terminal: Terminal, starmap_home: object, sig: signal.Signals
+):
+    terminal.start()
+    terminal.wait_for("No starmaps yet")
+    terminal.keys("n")
+    terminal.wait_for("Step 1 of 6")
+    terminal.type("Hang-up test")
+    terminal.keys("Tab", "Enter", "F3")
+    terminal.wait_for("Step 2 of 6")
+    name = f"Dana {sig.name} Reyes"
+    terminal.type(name)
+    terminal.wait_for(name)
+    # Well inside the two seconds autosave waits for.
+    pid = terminal.pid()
+    os.kill(pid, sig)
+    wait_gone(pid)
+    row = starmap_in_store(starmap_home)  # type: ignore[arg-type]
+    assert row["title"] == "Hang-up test"
+    assert answers_in_store(starmap_home, str(row["id"]))["requester_name"] == name
