@@ -300,9 +300,17 @@ def resume_step(record: StarmapRecord) -> str:
 
     if record.status == "failed" or record.status == "cancelled":
         return record.current_step if record.current_step in STEP_ORDER else "stage3"
-    for step in ("experience", "stage1", "stage2", "stage3"):
-        if step not in record.completed_stages:
-            return step
+    static = ("experience", "stage1", "stage2", "stage3")
+    first_open = next((s for s in static if s not in record.completed_stages), None)
+    asked = record.dynamic_questions or record.report_job_kind or record.report
+    if record.current_step in static and not asked:
+        # Until generation is asked for, the step the user was on wins over a
+        # later one: stage 3 answered in full but never left by Next is where
+        # they stopped, not the deep dive (which would start generating).
+        here = [record.current_step, *([first_open] if first_open else [])]
+        return min(here, key=static.index)
+    if first_open is not None:
+        return first_open
     if record.dynamic_questions and "dynamic" not in record.completed_stages:
         return "dynamic"
     if record.report_job_kind in ("questions", "preliminary"):

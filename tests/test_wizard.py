@@ -472,6 +472,30 @@ async def test_a_starmap_left_at_the_deep_dive_with_nothing_queued_recovers(
         assert sorted(await job_kinds(repo, starmap_id)) == ["preliminary", "questions"]
 
 
+async def test_resume_opens_the_step_the_user_was_on_before_any_generation(
+    db_path: Path,
+) -> None:
+    # Stage 3 answered in full (so saved as complete) but Next never pressed.
+    repo = await Repository.open(db_path)
+    try:
+        stages = ("experience", "stage1", "stage2", "stage3")
+        starmap_id = await new_starmap(repo, stages)
+        await repo.set_current_step(starmap_id, "stage3")
+    finally:
+        await repo.close()
+
+    app = make_app(db_path, resume_id=starmap_id)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        await wait_until(lambda: isinstance(app.screen, WizardScreen))
+        screen = app.screen
+        assert isinstance(screen, WizardScreen)
+        await wait_until(lambda: screen.loaded, message="wizard loaded")
+        assert screen.step == "stage3"
+        await pilot.pause(0.5)
+        # Nothing is generated until the user presses Next.
+        assert await job_kinds(await app.store(), starmap_id) == []
+
+
 def refuse_new_jobs(db_path: Path, refuse: bool) -> None:
     """Make the database itself refuse (or accept again) every new job row."""
     conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
