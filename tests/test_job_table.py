@@ -8,12 +8,26 @@ from pathlib import Path
 import pytest
 from helpers import wait_until
 from rich.cells import cell_len
-from test_dashboard import make_app, populate, ready, table_of
+from test_dashboard import (
+    LEASE,
+    OWNER,
+    make_app,
+    populate,
+    preview_text,
+    ready,
+    table_of,
+)
 
 from starmap_tui.screens.report import ReportScreen
 from starmap_tui.screens.wizard import WizardScreen
 from starmap_tui.storage.repository import Repository
-from starmap_tui.widgets.job_table import COLUMNS, JobTable, fit, layout
+from starmap_tui.widgets.job_table import (
+    COLUMNS,
+    JobTable,
+    fit,
+    layout,
+    progress_bar,
+)
 
 LONG_TITLE = "Quarterly onboarding for the northern region's front-desk staff"
 
@@ -119,3 +133,38 @@ async def test_clicking_the_header_or_below_the_rows_changes_nothing(
         await pilot.pause()
         assert table.highlighted_id == ids[0]
         assert app.screen is table.screen
+
+
+async def test_a_regeneration_at_work_shows_its_progress_on_a_completed_row(
+    db_path: Path, repo: Repository
+):
+    (done,) = await populate(repo, [("Being rewritten", "completed")])
+    await repo.enqueue(done, "final", params={"extra_context": "Budget doubled."})
+    job = await repo.claim(OWNER, LEASE, provider="offline", model="test")
+    assert job is not None and job.starmap_id == done
+    await repo.record_progress(job.id, OWNER, 40, "Writing the report", None)
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 36)):
+        await ready(app, rows=1)
+        table = table_of(app)
+        # Still completed (its report stands), but visibly at work again.
+        assert table.cell_text(done, "status") == "completed"
+        assert table.cell_text(done, "progress") == progress_bar(40)
+        assert table.cell_text(done, "step") == "Writing the report"
+        await wait_until(lambda: progress_bar(40) in preview_text(app))
+
+
+async def test_a_draft_shows_how_far_through_the_steps_it_is(
+    db_path: Path, repo: Repository
+):
+    first, later = await populate(
+        repo, [("Just begun", "draft"), ("At deep dive", "draft")]
+    )
+    await repo.set_current_step(later, "dynamic")
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 36)):
+        await ready(app, rows=2)
+        table = table_of(app)
+        assert table.cell_text(first, "progress") == progress_bar(0)
+        assert table.cell_text(later, "progress") == progress_bar(80)
+        assert table.cell_text(later, "step") == "Deep dive"

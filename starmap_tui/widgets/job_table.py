@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from starmap_tui.questionnaire.stages import STEP_TITLES
+from starmap_tui.questionnaire.stages import STEP_ORDER, STEP_TITLES
 from starmap_tui.storage.records import StarmapRow
 from starmap_tui.widgets.safe_text import clean
 
@@ -80,14 +80,39 @@ def progress_bar(percent: int, width: int = BAR_WIDTH) -> str:
     return f"{'█' * filled}{'░' * (width - filled)} {percent:>3}%"
 
 
+def job_active(job_status: str | None) -> bool:
+    """Whether a starmap's latest job is waiting or running."""
+    return job_status in ("queued", "running")
+
+
+def questionnaire_percent(step: str) -> int:
+    """How far through the steps a draft is, by the step it is on."""
+    if step not in STEP_ORDER:
+        return 0
+    return round(100 * STEP_ORDER.index(step) / (len(STEP_ORDER) - 1))
+
+
 def row_percent(row: StarmapRow) -> int:
-    """How far along a starmap is, for its bar."""
-    return 100 if row.status == "completed" else row.progress
+    """How far along a starmap is, for its bar.
+
+    A job at work shows its own progress, whatever the status (a completed
+    starmap being regenerated, a draft's questions being written); otherwise
+    a draft shows how far through the questionnaire it is.
+    """
+    if job_active(row.job_status):
+        return row.progress
+    if row.status == "completed":
+        return 100
+    if row.status == "draft":
+        return questionnaire_percent(row.current_step)
+    return row.progress
 
 
 def step_label(row: StarmapRow) -> str:
-    """The wizard step's title, or the running job's phase while it works."""
-    if row.status in ("queued", "processing") and row.job_phase:
+    """The wizard step's title, or the job's phase while one is at work."""
+    if row.job_phase and (
+        job_active(row.job_status) or row.status in ("queued", "processing")
+    ):
         return row.job_phase
     return STEP_TITLES.get(row.current_step, row.current_step)
 
@@ -272,8 +297,8 @@ class JobTable(ScrollView, can_focus=True):
         if cells is None:
             return
         bar = Cell(progress_bar(percent), cells[2].style)
-        working = cells[1].text in ("queued", "processing")
-        step = Cell(clean(phase)) if phase and working else cells[3]
+        # A progress event means a job is at work: its phase is the step.
+        step = Cell(clean(phase)) if phase else cells[3]
         updated = (*cells[:2], bar, step, *cells[4:])
         if updated != cells:
             self._cells[starmap_id] = updated

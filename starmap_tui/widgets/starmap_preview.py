@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from starmap_tui.questionnaire.stages import STEP_TITLES
 from starmap_tui.storage.records import StarmapRecord, StarmapRow
-from starmap_tui.widgets.job_table import STATUS_STYLES, progress_bar
+from starmap_tui.widgets.job_table import STATUS_STYLES, job_active, progress_bar
 from starmap_tui.widgets.safe_text import clean, literal
 
 MAX_ITEMS = 6
@@ -22,10 +22,14 @@ def _heading(text: Text, label: str) -> None:
     text.append(f"\n\n{label}\n", style="bold underline")
 
 
-def _status_line(status: str, step: str, percent: int, phase: str) -> Text:
+def _status_line(
+    status: str, step: str, percent: int, phase: str, *, working: bool
+) -> Text:
+    """The status, then the job's bar and phase while one is at work (as the
+    table shows it), or where a draft stands."""
     line = Text(end="")
     line.append(status, style=STATUS_STYLES.get(status, "") or "bold")
-    if status in ("queued", "processing"):
+    if working or status in ("queued", "processing"):
         line.append(f"  {progress_bar(percent)}")
         if phase:
             line.append("  ")
@@ -96,6 +100,7 @@ def record_preview(record: StarmapRecord) -> Text:
             record.current_step,
             record.report_job_progress,
             record.report_job_phase,
+            working=job_active(record.report_job_status),
         )
     )
     _failure(text, record.status, record.report_job_error)
@@ -109,7 +114,13 @@ def row_preview(row: StarmapRow) -> Text:
     text = literal(row.title, "bold")
     text.append("\n")
     text.append_text(
-        _status_line(row.status, row.current_step, row.progress, row.job_phase)
+        _status_line(
+            row.status,
+            row.current_step,
+            row.progress,
+            row.job_phase,
+            working=job_active(row.job_status),
+        )
     )
     _failure(text, row.status, row.error)
     return text
@@ -157,13 +168,17 @@ class StarmapPreview(VerticalScroll, can_focus=False):
         if isinstance(source, StarmapRecord):
             self._source = replace(
                 source,
+                report_job_status="running",
                 report_job_progress=percent,
                 report_job_phase=phase or source.report_job_phase,
             )
             content = record_preview(self._source)
         else:
             self._source = replace(
-                source, progress=percent, job_phase=phase or source.job_phase
+                source,
+                job_status="running",
+                progress=percent,
+                job_phase=phase or source.job_phase,
             )
             content = row_preview(self._source)
         self.query_one("#preview-body", Static).update(content)
