@@ -242,6 +242,9 @@ async def test_search_with_no_match_says_so(db_path: Path, repo: Repository):
         await wait_until(lambda: table_of(app).row_count == 0)
         assert page_info(app).startswith("No starmaps match")
         assert app.focused is table_of(app)
+        # Starmaps exist: the preview does not invite starting the first one.
+        await wait_until(lambda: "matches the filter" in preview_text(app))
+        assert "Press n" not in preview_text(app)
 
 
 # -- the highlight stays on the same starmap -----------------------------------

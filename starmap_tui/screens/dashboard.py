@@ -461,7 +461,7 @@ class DashboardScreen(Screen[None]):
         preview = self.query_one("#preview", StarmapPreview)
         row = self.selected_row
         if row is None:
-            preview.show_empty(self._matching)
+            preview.show_empty(self._matching, filtered=not self._query.unfiltered)
             return
         key = (row.id, row.updated_at.isoformat())
         if preview.shown_key == key:

@@ -126,10 +126,12 @@ def row_preview(row: StarmapRow) -> Text:
     return text
 
 
-def empty_preview(matching: int) -> Text:
+def empty_preview(matching: int, *, filtered: bool = False) -> Text:
     """The preview while no starmap is highlighted."""
     if matching:
         return Text("Nothing selected.", style="dim")
+    if filtered:
+        return Text("No starmap matches the filter or search.", style="dim")
     return Text("No starmap to show. Press n to start one.", style="dim")
 
 
@@ -155,10 +157,10 @@ class StarmapPreview(VerticalScroll, can_focus=False):
         self._source = record
         self._show(record_preview(record), key)
 
-    def show_empty(self, matching: int) -> None:
+    def show_empty(self, matching: int, *, filtered: bool = False) -> None:
         """Nothing is highlighted (``matching`` rows are listed)."""
         self._source = None
-        self._show(empty_preview(matching), None)
+        self._show(empty_preview(matching, filtered=filtered), None)
 
     def set_progress(self, starmap_id: str, percent: int, phase: str) -> None:
         """A job of the shown starmap moved on: show its bar where the table does."""
