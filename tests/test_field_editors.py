@@ -104,9 +104,14 @@ async def test_single_select_other_keeps_custom_value_as_typed() -> None:
     editor = SingleSelectEditor(field)
     app = EditorHost(editor)
     async with app.run_test() as pilot:
-        assert isinstance(editor.query_one(".field-control"), Select)
+        control = editor.query_one(".field-control", Select)
         assert not editor.other.display
+        control.focus()
         editor.choose(OTHER_KEY)
+        await pilot.pause()
+        # Focus stays on the choice; the box for the custom value is next.
+        assert control.has_focus and editor.other.display
+        await pilot.press("tab")
         await wait_until(lambda: editor.other.has_focus, message="other focused")
         await type_text(pilot, "About 40 FTE, [fluctuating]")
         await pilot.pause()
@@ -159,6 +164,9 @@ async def test_short_single_select_is_a_radio_set_chosen_by_keys() -> None:
         await pilot.pause()
         assert editor.value == "Fast"
         await pilot.press("down", "enter")
+        await pilot.pause()
+        assert radios.has_focus and editor.other.display
+        await pilot.press("tab")
         await wait_until(lambda: editor.other.has_focus, message="other focused")
         await type_text(pilot, "Varies")
         await pilot.pause()

@@ -304,11 +304,9 @@ class SingleSelectEditor(FieldEditor):
     @on(RadioSet.Changed)
     def _chosen(self, event: Select.Changed | RadioSet.Changed) -> None:
         event.stop()
-        showing_other = self.selected_key == OTHER_KEY
-        newly_shown = showing_other and not self.other.display
-        self.other.display = showing_other
-        if newly_shown:
-            self.call_after_refresh(self.other.focus)
+        # The box appears right after the choice, next in the Tab order; focus
+        # stays where the person put it, as it does for every other choice.
+        self.other.display = self.selected_key == OTHER_KEY
         self.notify_changed()
 
     @on(Input.Changed)
