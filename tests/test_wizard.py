@@ -767,3 +767,17 @@ def test_snapshot_deep_dive(snap_compare: Any, db_path: Path) -> None:
     assert snap_compare(
         snapshot_app(db_path), terminal_size=SNAPSHOT_SIZE, run_before=run_before
     )
+
+
+async def test_at_80_columns_the_stepper_keeps_to_one_line(db_path: Path) -> None:
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        repo = await app.store()
+        starmap_id = await new_starmap(repo, ("experience", "stage1", "stage2"))
+        await open_wizard(app, pilot, starmap_id, "stage3")
+        stepper = app.screen.query_one(Stepper)
+        assert stepper.region.height == 1
+        shown = str(stepper.render())
+        assert "4 Project scope" in shown and "Organization" not in shown
+        # The full map is still there for screen readers and at full width.
+        assert "3 Organization" in stepper.describe()

@@ -14,7 +14,7 @@ SEPARATOR = " \u203a "
 
 
 class Stepper(Static):
-    """A one-line map of the wizard's steps."""
+    """A one-line map of the wizard's steps (titles shortened to fit)."""
 
     def __init__(
         self,
@@ -32,18 +32,32 @@ class Stepper(Static):
         """Mark ``current`` as the step shown and ``completed`` as done."""
         self.current = current
         self.completed = frozenset(completed)
-        self.update(self._content())
+        self._redraw()
+
+    def on_resize(self) -> None:
+        """Name every step where they fit on one line, else only the current."""
+        self._redraw()
+
+    def _redraw(self) -> None:
+        full = self._content()
+        width = self.content_region.width
+        fits = not width or full.cell_length <= width
+        self.update(full if fits else self._content(short=True))
 
     def describe(self) -> str:
         """The stepper as plain text, e.g. for tests and screen readers."""
         return self._content().plain
 
-    def _content(self) -> Content:
+    def _content(self, *, short: bool = False) -> Content:
+        """Every step's mark, number and title; ``short`` titles the current only."""
         parts: list[str | tuple[str, str]] = []
         for number, (step_id, title) in enumerate(self.steps, start=1):
             if parts:
                 parts.append((SEPARATOR, "dim"))
-            parts.append(self._part(step_id, f"{number} {title}"))
+            named = not short or step_id == self.current
+            parts.append(
+                self._part(step_id, f"{number} {title}" if named else str(number))
+            )
         return Content.assemble(*parts)
 
     def _part(self, step_id: str, text: str) -> tuple[str, str]:
