@@ -13,6 +13,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, RadioSet, Static
+from textual.widgets._footer import FooterKey
 
 from starmap_tui.app import StarmapApp
 from starmap_tui.config import Settings
@@ -781,3 +782,23 @@ async def test_at_80_columns_the_stepper_keeps_to_one_line(db_path: Path) -> Non
         assert "4 Project scope" in shown and "Organization" not in shown
         # The full map is still there for screen readers and at full width.
         assert "3 Organization" in stepper.describe()
+
+
+async def test_at_80_columns_the_deep_dive_key_bar_shows_every_key(
+    db_path: Path,
+) -> None:
+    app = make_app(db_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        repo = await app.store()
+        stages = ("experience", "stage1", "stage2", "stage3")
+        starmap_id = await new_starmap(repo, stages)
+        await repo.enqueue(starmap_id, "questions")
+        await repo.enqueue(starmap_id, "preliminary")
+        app.jobs_changed()
+        await wait_until(jobs_done(repo, starmap_id, ("questions", "preliminary")))
+        await open_wizard(app, pilot, starmap_id, "dynamic")
+        await wait_until(lambda: bool(app.screen.query(FooterKey)))
+        await pilot.pause()
+        keys = list(app.screen.query(FooterKey).results(FooterKey))
+        assert {"Generate", "Report", "Quit", "Help"} <= {k.description for k in keys}
+        assert all(key.region.right <= 80 for key in keys)
