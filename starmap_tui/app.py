@@ -244,7 +244,10 @@ class StarmapApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: Textual's commands, the app's, and the screen's own."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Our Help, built from the live bindings, stands for Textual's Keys.
+            if command.title != "Keys":
+                yield command
         yield SystemCommand(
             "New starmap", "Start a new starmap", self.action_new_starmap
         )

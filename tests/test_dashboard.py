@@ -702,3 +702,15 @@ def test_snapshot_dashboard_populated_and_filtered(
     assert snap_compare(
         make_app(db_path), terminal_size=SIZE, run_before=filter_completed
     )
+
+
+async def test_the_palette_offers_our_help_and_not_a_second_keys_panel(
+    db_path: Path,
+):
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE):
+        await ready(app)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Help" in titles
+        assert "Keys" not in titles
+        assert titles.count("Quit") == 1
