@@ -878,3 +878,251 @@ async def test_a_stated_span_moves_both_ends() -> None:
 
     assert timeline[0]["start"] == "2025-03-10"
     assert timeline[-1]["end"] == "2025-12-15"
+
+
+# Defects a new user found in the reports ----------------------------------------
+
+
+def riverside() -> dict[str, Any]:
+    """The new user's starmap: one audience group, a generic compliance option."""
+    return {
+        "title": "Front desk onboarding",
+        "experience_level": "Intermediate (some projects, want structure)",
+        "today": "2025-01-06",
+        "answers": {
+            "requester_name": "Mia Chen",
+            "requester_role": "Practice operations lead",
+            "requester_department": "Operations",
+            "org_name": "Riverside Family Clinics",
+            "org_industry": "Healthcare",
+            "org_size": "201-500 employees",
+            "org_headquarters": "Austin, TX",
+            "org_compliance": ["HIPAA", "Industry-specific regulations"],
+            "org_stakeholders": ["C-Suite", "Department Heads"],
+            "project_objectives": "New front desk staff can register patients and "
+            "book appointments unaided within 2 weeks",
+            "project_constraints": "Staff spread over 8 clinics; shifts; no budget "
+            "for a new LMS",
+            "target_audience": "60 receptionists across 8 clinics",
+            "project_timeline": {"start": "2025-02-03", "end": "2025-05-30"},
+            "project_budget_range": "$50,000 - $100,000",
+            "available_hardware": ["Desktop computers", "Smartphones"],
+            "available_software": ["Microsoft 365", "Teams"],
+        },
+    }
+
+
+async def answered(context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with its own deep dive answered: the first audience option."""
+    questions = await questions_for(context)
+    audience = next(q for q in questions if q["id"] == "priority_audiences")
+    done = copy.deepcopy(context)
+    done["dynamic_questions"] = questions
+    done["dynamic_answers"] = {"priority_audiences": [audience["options"][0]]}
+    return done
+
+
+async def test_a_stated_head_count_replaces_the_chosen_audience_once() -> None:
+    context = await answered(riverside())
+    assert context["dynamic_answers"]["priority_audiences"] == [
+        "60 receptionists across 8 clinics"
+    ]
+    context["extra_context"] = "The audience grew to 400 people."
+    report = await report_for("final", context)
+
+    new = "400 receptionists across 8 clinics"
+    assert report["solution"]["target_audiences"] == [new]
+    assert [p["segment"] for p in report["learner_analysis"]["profiles"]] == [new]
+    assert {g["audience"] for g in report["solution"]["skill_gaps"]} == {new}
+    statement = report["summary"]["problem_statement"]
+    assert f"training for {new} between" in statement
+    pilot = next(p for p in report["delivery_plan"]["phases"] if "Pilot" in p["name"])
+    assert pilot["goals"][0] == f"Test with a small group drawn from {new}"
+    assert (
+        f"Audience (head count from the added context): {new}"
+        in (report["summary"]["current_state"])
+    )
+    # The old figure is named once, where the report says what replaced it.
+    old = [s for s in walk(report) if isinstance(s, str) and "60 receptionists" in s]
+    assert old == [
+        "400 learners, from the added context, replace the questionnaire's head "
+        "count (60 receptionists across 8 clinics)."
+    ]
+
+
+async def test_a_stated_total_replaces_the_counts_of_several_groups() -> None:
+    context = clinic()
+    context["extra_context"] = "The audience grew to 400 people."
+    report = await report_for("final", context)
+
+    groups = ["front-desk staff", "nurses across 2 clinics"]
+    assert report["solution"]["target_audiences"] == groups
+    statement = report["summary"]["problem_statement"]
+    assert "training for 400 learners (front-desk staff and nurses" in statement
+    text = json.dumps({k: v for k, v in report.items() if k != "summary"})
+    assert "12 front-desk" not in text and "20 nurses" not in text
+
+
+@pytest.mark.parametrize(
+    "objectives",
+    [
+        "New front desk staff can register patients and book appointments unaided",
+        "Cut intake errors 30%",
+        "reduce churn",
+        "Raise NPS to 60; cut churn 10%",
+        "Are new hires ready on day one?",
+    ],
+)
+async def test_the_problem_statement_reads_for_any_objective_shape(
+    objectives: str,
+) -> None:
+    context = riverside()
+    context["answers"]["project_objectives"] = objectives
+    statement = (await report_for("preliminary", context))["summary"][
+        "problem_statement"
+    ]
+
+    assert statement.startswith(
+        "Riverside Family Clinics (201-500 employees, Healthcare, Austin, TX) "
+        "wants training for 60 receptionists across 8 clinics between 2025-02-03 "
+        "and 2025-05-30 (budget: $50,000 - $100,000). "
+    )
+    goals = [g.strip() for g in objectives.split(";")]
+    label = "Objective" if len(goals) == 1 else "Objectives"
+    ending = "" if objectives.endswith("?") else "."
+    assert statement.endswith(f" {label}: {'; '.join(goals)}{ending}")
+    assert "wants to" not in statement
+
+
+async def test_every_constraint_reaches_the_report() -> None:
+    context = riverside()
+    stated = ["Staff spread over 8 clinics", "shifts", "no budget for a new LMS"]
+    report = await report_for("final", context)
+
+    state = report["summary"]["current_state"]
+    assert f"Constraints: {'; '.join(stated)}." in state
+    profile = report["learner_analysis"]["profiles"][0]
+    assert profile["constraints"] == stated
+
+    many = [f"constraint number {n} with several words in it" for n in range(1, 9)]
+    context["answers"]["project_constraints"] = "; ".join(many)
+    state = (await report_for("final", context))["summary"]["current_state"]
+    lines = [s for s in state if s.startswith("Constraints:")]
+    assert len(lines) == 2 and all(len(s.split()) <= 50 for s in lines)
+    assert all(any(c in line for line in lines) for c in many)
+
+
+@pytest.mark.parametrize("name", [*SCENARIOS, "riverside"])
+async def test_modalities_are_ranked_one_to_n(name: str) -> None:
+    context = riverside() if name == "riverside" else SCENARIOS[name]()
+    for kind, ctx in (("preliminary", context), ("final", deep_dive(context))):
+        modes = (await report_for(kind, ctx))["solution"]["delivery_modalities"]
+        assert [m["priority"] for m in modes] == list(range(1, len(modes) + 1))
+
+
+async def test_a_duration_inside_the_objective_is_not_the_timeframe() -> None:
+    context = riverside()
+    context["answers"]["project_objectives"] += (
+        "; Cut intake errors 30% within 6 months; cut onboarding from 12 to 8 "
+        "weeks within 6 months; raise NPS to 60 by Q4 2025"
+    )
+    report = await report_for("preliminary", context)
+    metrics = report["measurement"]["success_metrics"]
+
+    rows = [(m["baseline"], m["target"], m["timeframe"]) for m in metrics]
+    assert rows == [
+        ("", "within 2 weeks", "by 2025-05-30"),
+        ("", "-30% against baseline", "within 6 months"),
+        ("12 weeks", "8 weeks", "within 6 months"),
+        ("", "60", "by Q4 2025"),
+    ]
+    benefits = report["business_case"]["expected_benefits"]
+    assert benefits[0] == metrics[0]["metric"]
+
+
+async def test_technology_constraints_hold_only_the_constraints() -> None:
+    report = await report_for("final", riverside())
+    tech = report["technology_talent"]["technology"]["recommendations"]
+    modes = report["solution"]["delivery_modalities"]
+
+    stated = ["Staff spread over 8 clinics", "shifts", "no budget for a new LMS"]
+    assert [r["constraints"] for r in tech] == [stated] * len(tech)
+    reasons = {m["reason"] for m in modes}
+    assert not any(c in reasons for r in tech for c in r["constraints"])
+
+
+@pytest.mark.parametrize(
+    ("rules", "phrase"),
+    [
+        (["Industry-specific regulations"], "your industry's regulations"),
+        (["HIPAA", "Industry-specific regulations"], "HIPAA and your industry's"),
+        (
+            ["HIPAA", "Industry-specific regulations", "State patient privacy rules"],
+            "HIPAA, your industry's regulations and others",
+        ),
+    ],
+)
+async def test_a_generic_compliance_option_is_phrased_as_one(
+    rules: list[str], phrase: str
+) -> None:
+    context = riverside()
+    context["answers"]["org_compliance"] = rules
+    questions = {q["id"]: q for q in await questions_for(context)}
+
+    label = questions["compliance_obligations"]["label"]
+    assert f"Which duties under {phrase}" in label
+    assert "Industry-specific" not in label and len(label.split()) <= 14
+
+
+@pytest.mark.parametrize(
+    ("label", "notes"),
+    [
+        (
+            "$50,000 - $100,000",
+            "Planned within $50,000 - $100,000; amounts are estimates, not quotes.",
+        ),
+        (
+            "< $10,000",
+            "Planned within < $10,000: $5,000 to $9,500, estimates not quotes.",
+        ),
+    ],
+)
+async def test_the_budget_note_says_the_range_once(label: str, notes: str) -> None:
+    context = riverside()
+    context["answers"]["project_budget_range"] = label
+    report = await report_for("preliminary", context)
+
+    assert report["budget"]["notes"] == notes
+
+
+@pytest.mark.parametrize("name", [*SCENARIOS, "riverside"])
+async def test_behaviour_checks_are_dated_against_the_project_end(name: str) -> None:
+    context = riverside() if name == "riverside" else SCENARIOS[name]()
+    end = date.fromisoformat(context["answers"]["project_timeline"]["end"])
+    for kind, ctx in (("preliminary", context), ("final", deep_dive(context))):
+        report = await report_for(kind, ctx)
+        when = next(
+            e["when"]
+            for e in report["measurement"]["evaluation_plan"]
+            if e["level"] == 3
+        )
+        dates = [date.fromisoformat(d) for d in re.findall(r"\d{4}-\d{2}-\d{2}", when)]
+        assert dates, when
+        if max(dates) > end:
+            assert when.endswith(f"after the project ends ({end})"), when
+
+
+async def test_behaviour_checks_inside_a_long_timeline_stay_inside_it() -> None:
+    context = riverside()
+    context["answers"]["project_timeline"]["end"] = "2026-03-27"
+    report = await report_for("preliminary", context)
+
+    rows = {r["label"]: r for r in report["delivery_plan"]["timeline"]}
+    six = timedelta(weeks=6)
+    first = date.fromisoformat(rows["Pilot"]["end"]) + six
+    last = date.fromisoformat(rows["Rollout"]["end"]) + six
+    when = next(
+        e["when"] for e in report["measurement"]["evaluation_plan"] if e["level"] == 3
+    )
+    assert first < last <= date(2026, 3, 27)
+    assert when == f"Six weeks after each cohort: {first} to {last}"

@@ -18,7 +18,10 @@ _LEADING_NUMBER = re.compile(
 
 @dataclass(frozen=True)
 class Modality:
-    """One way to deliver the learning, why it fits, and its rank (1 = first)."""
+    """One way to deliver the learning, why it fits, and its tier (1 = first).
+
+    Several modalities may share a tier; the report ranks them 1..n in order.
+    """
 
     name: str
     reason: str
@@ -29,10 +32,16 @@ class Modality:
 def segments(facts: Facts) -> list[str]:
     """Learner groups named in the target audience answer, at most four.
 
-    A head count from the added context renumbers the audience when it is one
-    group; several groups keep their own numbers, as the new total does not
-    say how it splits between them.
+    A head count from the added context replaces the questionnaire's: it
+    renumbers the audience when it is one group; several groups lose their
+    own numbers, as the new total does not say how it splits between them.
     """
+    named = named_segments(facts)
+    return [_restate(s, facts.audience_size, len(named)) for s in named]
+
+
+def named_segments(facts: Facts) -> list[str]:
+    """The groups as the target audience answer names them, head counts kept."""
     text = facts.text("target_audience")
     pieces = [" ".join(p.split()) for p in _SEGMENT_SPLIT.split(text)]
     found = [
@@ -45,10 +54,49 @@ def segments(facts: Facts) -> list[str]:
     ]
     if not found and text:
         found = [" ".join(text.split()[:8])]
-    found = uniq(found)[:4]
-    if facts.audience_size is not None and len(found) == 1:
-        return [_recount(found[0], facts.audience_size)]
-    return found
+    return uniq(found)[:4]
+
+
+def restate_chosen(facts: Facts, chosen: list[str]) -> list[str]:
+    """Deep-dive audience choices, restated like the segments they were.
+
+    The deep dive offered the questionnaire's groups with their old head
+    counts; once the added context states a new count, a choice of one of
+    those groups must carry the new count, not sit beside it.
+    """
+    if facts.audience_size is None:
+        return chosen
+    named = named_segments(facts)
+    restated = {s.casefold(): r for s, r in zip(named, segments(facts), strict=True)}
+    return [restated.get(c.casefold(), c) for c in chosen]
+
+
+def restated_audience(facts: Facts) -> str:
+    """The target audience answer with the stated head count in place of its own."""
+    text = " ".join(facts.text("target_audience").split())
+    if facts.audience_size is None:
+        return text
+    named = named_segments(facts)
+    for old, new in zip(named, segments(facts), strict=True):
+        text = text.replace(old, new, 1)
+    if len(named) == 1 and counted(text):
+        return text
+    return f"{facts.audience_size:,} learners: {text}" if text else ""
+
+
+def _restate(segment: str, size: int | None, groups: int) -> str:
+    if size is None:
+        return segment
+    if groups == 1:
+        return _recount(segment, size)
+    count = _LEADING_NUMBER.match(segment)
+    rest = segment[count.end() :].strip() if count else ""
+    return rest or segment
+
+
+def counted(segment: str) -> bool:
+    """True when ``segment`` starts with a head count."""
+    return _LEADING_NUMBER.match(segment) is not None
 
 
 def _recount(segment: str, size: int) -> str:

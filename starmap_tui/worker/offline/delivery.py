@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from starmap_tui.worker.offline import ids
 from starmap_tui.worker.offline.draft import Draft, content_topics
-from starmap_tui.worker.offline.facts import as_date
+from starmap_tui.worker.offline.facts import Budget, as_date
 from starmap_tui.worker.offline.measure import Metric, cost_figure
 from starmap_tui.worker.offline.plan import Phase, budget_items, budget_lines
 from starmap_tui.worker.offline.text import cap, clip, human_list, money
@@ -115,6 +115,15 @@ def _timeline(draft: Draft) -> list[dict[str, str]]:
     return rows
 
 
+def _first_cohort(draft: Draft) -> date | None:
+    """The deep dive's first-cohort date, when it falls inside the timeline."""
+    first = as_date(draft.deep.answers.get(ids.FIRST_COHORT))
+    timeline = draft.facts.timeline
+    if first and timeline and timeline.start <= first <= timeline.end:
+        return first
+    return None
+
+
 def _resources(draft: Draft) -> list[str]:
     facts = draft.facts
     items = [
@@ -162,13 +171,18 @@ def budget(draft: Draft) -> dict[str, Any]:
                 " (from the added context; the questionnaire said "
                 f"{facts.replaced['budget']})"
             )
-        notes = (
-            f"Planned within {plan.label}{source}: {money(plan.plan_low or 0)} to "
-            f"{money(plan.plan_high or 0)}, estimates not quotes."
-        )
+        notes = f"Planned within {plan.label}{source}{_planned_range(plan)}"
         if plan.ceiling is None:
             notes += " The range has no ceiling; the plan assumes up to 1.5x its floor."
     return {"currency": "USD", "notes": notes, "items": items}
+
+
+def _planned_range(plan: Budget) -> str:
+    """The range we plan in, unless the budget label already says it."""
+    if (plan.plan_low, plan.plan_high) == (plan.floor, plan.ceiling):
+        return "; amounts are estimates, not quotes."
+    low, high = money(plan.plan_low or 0), money(plan.plan_high or 0)
+    return f": {low} to {high}, estimates not quotes."
 
 
 def _when(phase: Phase | None, fallback: str) -> str:
@@ -179,6 +193,39 @@ def _when(phase: Phase | None, fallback: str) -> str:
 
 def _phase_with(draft: Draft, part: str) -> Phase | None:
     return next((p for p in draft.phases if part in p.parts), None)
+
+
+_TRANSFER = timedelta(weeks=6)
+
+
+def _cohort_span(draft: Draft) -> tuple[date, date] | None:
+    """When the first and the last cohort finish training, from the plan."""
+    pilot, rollout = _phase_with(draft, "Pilot"), _phase_with(draft, "Rollout")
+    if rollout is None or rollout.start is None or rollout.end is None:
+        return None
+    first = _first_cohort(draft)
+    if first is None:
+        first = pilot.end if pilot and pilot.end else rollout.start
+    return first, max(first, rollout.end)
+
+
+def _behaviour_when(draft: Draft) -> str:
+    """Six weeks after each cohort, dated, and said when it outruns the project."""
+    span, timeline = _cohort_span(draft), draft.facts.timeline
+    if span is None or timeline is None:
+        return "Six to eight weeks after each cohort"
+    first, last = (day + _TRANSFER for day in span)
+    end = timeline.end
+    if last <= end:
+        return f"Six weeks after each cohort: {first} to {last}"
+    if first > end:
+        return (
+            f"Six weeks after each cohort, from {first}: after the project ends ({end})"
+        )
+    return (
+        f"Six weeks after each cohort, from {first}; cohorts trained after "
+        f"{end - _TRANSFER} are checked after the project ends ({end})"
+    )
 
 
 def evaluation_plan(draft: Draft) -> list[dict[str, Any]]:
@@ -203,7 +250,7 @@ def evaluation_plan(draft: Draft) -> list[dict[str, Any]]:
             3,
             "Use of skills on the job",
             "Manager observation checklist",
-            "Six to eight weeks after each cohort",
+            _behaviour_when(draft),
         ),
         (4, clip(metric, 20), "Compare with the baseline", _when(final, "Project end")),
     ]
@@ -286,7 +333,10 @@ def _roi(draft: Draft, yearly_cost: int) -> tuple[str, str]:
 def _benefit(metric: Metric) -> str:
     if metric.target and metric.baseline:
         return f"{metric.metric}: {metric.target}, from {metric.baseline} today"
-    return f"{metric.metric}: {metric.target}" if metric.target else metric.metric
+    # "within 2 weeks" as the target of "... unaided within 2 weeks" says nothing new.
+    if not metric.target or metric.target.casefold() in metric.metric.casefold():
+        return metric.metric
+    return f"{metric.metric}: {metric.target}"
 
 
 def business_case(draft: Draft) -> dict[str, Any]:

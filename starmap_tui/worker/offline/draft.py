@@ -46,8 +46,12 @@ class Draft:
 
     @property
     def audience(self) -> str:
-        """A short name for the whole audience."""
-        return human_segments(self.segments) or "the target audience"
+        """A short name for the whole audience, with the stated head count."""
+        names = human_segments(self.segments)
+        size = self.facts.audience_size
+        if size is None or not names or analysis.counted(names):
+            return names or "the target audience"
+        return f"{size:,} learners ({names})"
 
     @property
     def pilot(self) -> Phase | None:
@@ -105,7 +109,8 @@ def _modalities(facts: Facts, deep: DeepDive) -> list[Modality]:
 
 
 def _segments(facts: Facts, deep: DeepDive) -> list[str]:
-    return uniq([*deep.items(ids.AUDIENCE), *analysis.segments(facts)])[:4]
+    chosen = analysis.restate_chosen(facts, deep.items(ids.AUDIENCE))
+    return uniq([*chosen, *analysis.segments(facts)])[:4]
 
 
 def _competencies(facts: Facts, deep: DeepDive) -> list[str]:

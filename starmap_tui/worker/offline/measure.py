@@ -23,12 +23,22 @@ _DOWN = re.compile(
     r"\b(?:cut|reduc|lower|decreas|shorten|fewer|less|drop|halv|minimi)", re.I
 )
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
-_WHEN = re.compile(
+# A point in time: the metric is due then.
+_DATE_WHEN = re.compile(
     rf"\b(?:by|within|in|before)\s+(q[1-4]\s*\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}"
-    rf"|\d+\s+(?:weeks?|months?|days?|years?)|(?:{_MONTHS})[a-z]*\s+\d{{4}}"
+    rf"|(?:{_MONTHS})[a-z]*\s+\d{{4}}"
     rf"|(?:the\s+)?end of\s+(?:the\s+)?(?:year|quarter|q[1-4]|\d{{4}}))",
     re.I,
 )
+# A duration: a timeframe for the metric, or part of what the objective asks
+# ("new staff work unaided within 2 weeks" of starting).
+_SPAN = re.compile(
+    r"\b(?:by|within|in|before)\s+(\d+\s+(?:weeks?|months?|days?|years?))", re.I
+)
+
+
+def _strip_when(text: str) -> str:
+    return _SPAN.sub("", _DATE_WHEN.sub("", text))
 
 
 @dataclass
@@ -55,9 +65,14 @@ def _from_to(clause: str) -> tuple[str, str, str] | None:
     if not match:
         return None
     base, base_unit, goal, rest = (g.strip() for g in match.groups())
-    unit = " ".join(_WHEN.sub("", rest).split()[:3]) or base_unit
+    unit = " ".join(_strip_when(rest).split()[:3]) or base_unit
     baseline, target = f"{base} {base_unit or unit}", f"{goal} {unit}"
-    return baseline.strip(), target.strip(), match.group(0)
+    # A timeframe after the figures ("... to 8 weeks within 6 months") is
+    # not part of the target; leave it in the clause for the timeframe.
+    tail = match.group(4)
+    whens = [m.start() for m in (_DATE_WHEN.search(tail), _SPAN.search(tail)) if m]
+    stated = clause[match.start() : match.start(4) + min(whens, default=len(tail))]
+    return baseline.strip(), target.strip(), stated
 
 
 def _instead_of(clause: str) -> tuple[str, str, str] | None:
@@ -81,31 +96,43 @@ def _target(clause: str) -> str:
     sign = "-" if _DOWN.search(clause) else "+"
     if percent:
         return f"{sign}{percent.group(1)}% against baseline"
-    count = _COUNT.search(_WHEN.sub("", clause))
+    count = _COUNT.search(_strip_when(clause))
     if count:
         return " ".join(part for part in count.groups() if part)
     return ""
 
 
-def _timeframe(clause: str, facts: Facts) -> str:
-    match = _WHEN.search(clause)
-    if match:
-        return match.group(1)
+def _plan_end(facts: Facts) -> str:
+    """The default timeframe: the project end, when results are evaluated."""
     return f"by {facts.timeline.end.isoformat()}" if facts.timeline else ""
+
+
+def _metric(clause: str, facts: Facts) -> Metric:
+    """One objective clause as a metric.
+
+    A date ("by Q3 2026") is the timeframe. A duration ("within 6 months")
+    is the timeframe only when the clause also states a change to measure;
+    alone, it is what the objective asks for ("staff work unaided within
+    2 weeks"), so it becomes the target and the plan gives the timeframe.
+    """
+    pair = _pair(clause)
+    baseline, target, rest = "", _target(clause), clause
+    if pair:
+        baseline, target, stated = pair
+        rest = clause.replace(stated, " ")
+    due = _DATE_WHEN.search(rest)
+    span = _SPAN.search(rest)
+    when = due.group(0) if due else ""
+    if span and target:
+        when = when or span.group(0)
+    elif span:
+        target = span.group(0)
+    return Metric(clip(clause, 25), baseline, target, when or _plan_end(facts))
 
 
 def parse_metrics(facts: Facts) -> list[Metric]:
     """One metric per objective clause, with the numbers the clause states."""
-    metrics = []
-    for clause in clauses(facts.text("project_objectives"))[:5]:
-        pair = _pair(clause)
-        if pair:
-            baseline, target, stated = pair
-            when = _timeframe(clause.replace(stated, " "), facts)
-        else:
-            baseline, target, when = "", _target(clause), _timeframe(clause, facts)
-        metrics.append(Metric(clip(clause, 25), baseline, target, when))
-    return metrics
+    return [_metric(c, facts) for c in clauses(facts.text("project_objectives"))[:5]]
 
 
 def cost_figure(text: str) -> int | None:

@@ -29,11 +29,11 @@ def _context(draft: Draft) -> str:
 
 
 def _constraints(draft: Draft) -> list[str]:
-    items = clauses(draft.facts.text("project_constraints"))[:3]
+    items = clauses(draft.facts.text("project_constraints"))[:5]
     hours = draft.deep.number(ids.HOURS)
     if hours is not None:
         items.append(f"About {hours:g} hrs/week available for learning")
-    return cap(items, 4)
+    return cap(items)
 
 
 def _motivators(draft: Draft) -> list[str]:
@@ -108,12 +108,14 @@ def _gaps(draft: Draft) -> list[str]:
 
 
 def _recommendations(draft: Draft) -> list[dict[str, Any]]:
-    limits = clauses(draft.facts.text("project_constraints"))[:2]
+    # The reason a modality fits is in the solution's modality table; this
+    # column holds only the project constraints it must work within.
+    limits = cap(clauses(draft.facts.text("project_constraints")))
     return [
         {
             "capability": m.name,
             "fit": "high" if m.priority == 1 else "medium",
-            "constraints": cap([*limits, m.reason], 3),
+            "constraints": limits,
         }
         for m in draft.modalities[:4]
     ]

@@ -177,13 +177,28 @@ def _delivery(facts: Facts) -> Field:
     )
 
 
+# The questionnaire's generic option names a kind of rule, not a rule.
+_GENERIC_RULES = {"industry-specific regulations": "your industry's regulations"}
+
+
 def _rule_names(facts: Facts) -> str:
-    """At most two short regulation names, "and others" when more were listed."""
-    short = [n for n in facts.compliance if len(n.split()) <= 3][:2]
-    if not short:
+    """At most two short regulation names, "and others" when more were listed.
+
+    A generic option reads as a phrase ("your industry's regulations"), so a
+    question never asks about duties "under Industry-specific regulations".
+    """
+    named = [n for n in facts.compliance if n.casefold() not in _GENERIC_RULES]
+    generic = [
+        _GENERIC_RULES[n.casefold()]
+        for n in facts.compliance
+        if n.casefold() in _GENERIC_RULES
+    ]
+    short = [n for n in named if len(n.split()) <= 3][:2]
+    picked = [*short, *generic][:2]
+    if not picked:
         return "your listed regulations"
-    more = len(facts.compliance) > len(short)
-    return human_list([*short, "others"] if more else short)
+    more = len(facts.compliance) > len(picked)
+    return human_list([*picked, "others"] if more else picked)
 
 
 def _compliance(facts: Facts) -> Field | None:

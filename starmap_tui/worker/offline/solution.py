@@ -17,10 +17,14 @@ _ACCESS_NOTES = {
 
 
 def delivery_modalities(draft: Draft) -> list[dict[str, Any]]:
-    """The chosen modalities with their reasons and ranks."""
+    """The chosen modalities with their reasons, ranked 1..n without ties.
+
+    ``Modality.priority`` is a tier that several may share; the draft keeps
+    them in tier order, so the rank is the position in that order.
+    """
     return [
-        {"modality": m.name, "reason": clip(m.reason), "priority": m.priority}
-        for m in draft.modalities
+        {"modality": m.name, "reason": clip(m.reason), "priority": rank}
+        for rank, m in enumerate(draft.modalities, 1)
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starmap_tui.worker.offline import ids, vocab
+from starmap_tui.worker.offline import analysis, ids, vocab
 from starmap_tui.worker.offline.draft import Draft
 from starmap_tui.worker.offline.facts import Facts
 from starmap_tui.worker.offline.text import cap, clauses, clip, human_list
@@ -40,7 +40,12 @@ _CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 def problem_statement(draft: Draft) -> str:
-    """One sentence on who needs what, by when and within what."""
+    """Who needs training, by when and within what; then the objectives.
+
+    The objectives are free text of any shape ("Cut errors 30%", "new staff
+    can ...", "reduce churn"), so they follow a colon as typed instead of
+    being spliced into the sentence.
+    """
     facts = draft.facts
     org = facts.text("org_name") or "The organization"
     profile = ", ".join(
@@ -52,16 +57,23 @@ def problem_statement(draft: Draft) -> str:
         )
         if x
     )
-    goal = (clauses(facts.text("project_objectives")) or ["close a skills gap"])[0]
-    if goal[:1].isupper() and goal[1:2].islower():
-        goal = goal[0].lower() + goal[1:]
-    who = clip(draft.audience, 14)
-    parts = [f"{org}{f' ({profile})' if profile else ''} wants to {goal} for {who}"]
+    parts = [f"{org}{f' ({profile})' if profile else ''} wants training for"]
+    parts.append(clip(draft.audience, 14))
     if facts.timeline:
         parts.append(f"between {facts.timeline.start} and {facts.timeline.end}")
     if facts.budget.label:
         parts.append(f"(budget: {facts.budget.label})")
-    return clip(" ".join(parts) + ".", 50)
+    return clip(f"{' '.join(parts)}. {_objective_line(facts)}", 50)
+
+
+def _objective_line(facts: Facts) -> str:
+    """``Objective: ...`` or ``Objectives: ...; ...``, ending in a full stop."""
+    goals = clauses(facts.text("project_objectives"))
+    if not goals:
+        return "Objectives: to be agreed."
+    label = "Objective" if len(goals) == 1 else "Objectives"
+    text = "; ".join(goals)
+    return f"{label}: {text}{'' if text[-1] in '.!?' else '.'}"
 
 
 def current_state(draft: Draft) -> list[str]:
@@ -69,15 +81,11 @@ def current_state(draft: Draft) -> list[str]:
     facts = draft.facts
     items = []
     if facts.audience_size is not None:
-        items.append(
-            f"Audience: {facts.audience_size:,} learners (from the added context; "
-            f"the questionnaire said: {facts.replaced['audience']})"
-        )
+        audience = analysis.restated_audience(facts)
+        items.append(f"Audience (head count from the added context): {audience}")
     elif facts.text("target_audience"):
         items.append(f"Audience: {facts.text('target_audience')}")
-    items += [
-        f"Constraint: {c}" for c in clauses(facts.text("project_constraints"))[:2]
-    ]
+    items += constraint_lines(clauses(facts.text("project_constraints")))
     items.append(_stack_line(facts))
     if facts.compliance:
         items.append(f"Bound by {human_list(facts.compliance)}.")
@@ -85,6 +93,19 @@ def current_state(draft: Draft) -> list[str]:
         items.append(f"Added context: {facts.extra_context}")
     items += [f"{label}: {answer}" for label, answer in draft.deep.others[:2]]
     return cap(items)
+
+
+def constraint_lines(constraints: list[str]) -> list[str]:
+    """Every constraint, packed into as few lines of at most 50 words as fit."""
+    lines: list[list[str]] = []
+    for constraint in constraints:
+        words = sum(len(c.split()) for c in lines[-1]) if lines else 0
+        if lines and words + len(constraint.split()) < 49:
+            lines[-1].append(constraint)
+        else:
+            lines.append([constraint])
+    label = "Constraint" if len(constraints) == 1 else "Constraints"
+    return [clip(f"{label}: {'; '.join(line)}.") for line in lines]
 
 
 def added_context_notes(facts: Facts) -> list[str]:
