@@ -23,22 +23,27 @@ _DOWN = re.compile(
     r"\b(?:cut|reduc|lower|decreas|shorten|fewer|less|drop|halv|minimi)", re.I
 )
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
-# A point in time: the metric is due then.
-_DATE_WHEN = re.compile(
-    rf"\b(?:by|within|in|before)\s+(q[1-4]\s*\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}"
-    rf"|(?:{_MONTHS})[a-z]*\s+\d{{4}}"
-    rf"|(?:the\s+)?end of\s+(?:the\s+)?(?:year|quarter|q[1-4]|\d{{4}}))",
+# A point in time ("by Q3 2026"), when the metric is due; or a duration
+# ("within 6 months"), which may be the metric's timeframe or part of what
+# the objective asks ("new staff work unaided within 2 weeks" of starting).
+_WHEN = re.compile(
+    rf"\b(?:by|within|in|before)\s+(?:(?P<date>q[1-4]\s*\d{{4}}"
+    rf"|\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTHS})[a-z]*\s+\d{{4}}"
+    rf"|(?:the\s+)?end of\s+(?:the\s+)?(?:year|quarter|q[1-4]|\d{{4}}))"
+    r"|(?P<span>\d+\s+(?:weeks?|months?|days?|years?)))",
     re.I,
 )
-# A duration: a timeframe for the metric, or part of what the objective asks
-# ("new staff work unaided within 2 weeks" of starting).
-_SPAN = re.compile(
-    r"\b(?:by|within|in|before)\s+(\d+\s+(?:weeks?|months?|days?|years?))", re.I
-)
 
 
-def _strip_when(text: str) -> str:
-    return _SPAN.sub("", _DATE_WHEN.sub("", text))
+def _whens(text: str) -> tuple[str, str]:
+    """The first point in time and the first duration stated in ``text``."""
+    due = span = ""
+    for match in _WHEN.finditer(text):
+        if match.group("date"):
+            due = due or match.group(0)
+        else:
+            span = span or match.group(0)
+    return due, span
 
 
 @dataclass
@@ -65,13 +70,13 @@ def _from_to(clause: str) -> tuple[str, str, str] | None:
     if not match:
         return None
     base, base_unit, goal, rest = (g.strip() for g in match.groups())
-    unit = " ".join(_strip_when(rest).split()[:3]) or base_unit
+    unit = " ".join(_WHEN.sub("", rest).split()[:3]) or base_unit
     baseline, target = f"{base} {base_unit or unit}", f"{goal} {unit}"
     # A timeframe after the figures ("... to 8 weeks within 6 months") is
     # not part of the target; leave it in the clause for the timeframe.
-    tail = match.group(4)
-    whens = [m.start() for m in (_DATE_WHEN.search(tail), _SPAN.search(tail)) if m]
-    stated = clause[match.start() : match.start(4) + min(whens, default=len(tail))]
+    when = _WHEN.search(match.group(4))
+    end = match.start(4) + when.start() if when else match.end()
+    stated = clause[match.start() : end]
     return baseline.strip(), target.strip(), stated
 
 
@@ -96,7 +101,7 @@ def _target(clause: str) -> str:
     sign = "-" if _DOWN.search(clause) else "+"
     if percent:
         return f"{sign}{percent.group(1)}% against baseline"
-    count = _COUNT.search(_strip_when(clause))
+    count = _COUNT.search(_WHEN.sub("", clause))
     if count:
         return " ".join(part for part in count.groups() if part)
     return ""
@@ -120,13 +125,11 @@ def _metric(clause: str, facts: Facts) -> Metric:
     if pair:
         baseline, target, stated = pair
         rest = clause.replace(stated, " ")
-    due = _DATE_WHEN.search(rest)
-    span = _SPAN.search(rest)
-    when = due.group(0) if due else ""
+    when, span = _whens(rest)
     if span and target:
-        when = when or span.group(0)
+        when = when or span
     elif span:
-        target = span.group(0)
+        target = span
     return Metric(clip(clause, 25), baseline, target, when or _plan_end(facts))
 
 
