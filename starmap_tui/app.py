@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0
 # Closing the terminal sends SIGHUP; a service manager or `kill` sends SIGTERM.
 HANGUP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+# What a shell reports for a process ended by a hang-up (128 + SIGHUP).
+EXIT_HANGUP = 128 + signal.SIGHUP
 
 
 class StoreChanged(Message, bubble=False):
@@ -118,7 +121,19 @@ class StarmapApp(App[None]):
         log.info("%s received: saving and quitting", sig.name)
         if not self._quitting:
             self._quitting = True
-            self.run_worker(self.action_quit(), group="hang-up", exit_on_error=False)
+            self.run_worker(self._quit_on(sig), group="hang-up", exit_on_error=False)
+
+    async def _quit_on(self, sig: signal.Signals) -> None:
+        try:
+            await self.action_quit()
+        finally:
+            if sig == signal.SIGHUP:
+                # The terminal is gone: Textual's own shutdown would wait
+                # forever to restore a screen nobody can see. Everything is
+                # saved and every job given back by now, so leave at once.
+                log.info("terminal closed: exiting")
+                logging.shutdown()
+                os._exit(EXIT_HANGUP)
 
     def _release_signals(self) -> None:
         loop = asyncio.get_running_loop()

@@ -42,10 +42,13 @@ def wait_gone(pid: int, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM], ids=["HUP", "TERM"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGHUP, signal.SIGTERM, None], ids=["HUP", "TERM", "closed"]
+)
 def test_a_hangup_right_after_typing_saves_the_answer(
-    terminal: Terminal, starmap_home: object, sig: signal.Signals
+    terminal: Terminal, starmap_home: object, sig: signal.Signals | None
 ):
+    """None: the terminal itself goes away (its tmux server is killed)."""
     terminal.start()
     terminal.wait_for("No starmaps yet")
     terminal.keys("n")
@@ -53,12 +56,16 @@ def test_a_hangup_right_after_typing_saves_the_answer(
     terminal.type("Hang-up test")
     terminal.keys("Tab", "Enter", "F3")
     terminal.wait_for("Step 2 of 6")
-    name = f"Dana {sig.name} Reyes"
+    name = f"Dana {sig.name if sig else 'Closed'} Reyes"
     terminal.type(name)
     terminal.wait_for(name)
     # Well inside the two seconds autosave waits for.
     pid = terminal.pid()
-    os.kill(pid, sig)
+    if sig is None:
+        terminal.stop()
+    else:
+        os.kill(pid, sig)
+    # Gone, not left running (and holding its jobs) without a terminal.
     wait_gone(pid)
     row = starmap_in_store(starmap_home)  # type: ignore[arg-type]
     assert row["title"] == "Hang-up test"
