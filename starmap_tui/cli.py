@@ -14,12 +14,13 @@ import os
 import signal
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from starmap_tui import __version__
 from starmap_tui.paths import AppPaths, resolve_paths
@@ -87,17 +88,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="a status, or in-progress (draft+queued+processing)",
     )
     listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.add_argument("--limit", type=int, metavar="N", help="at most N rows")
+    listing.add_argument(
+        "--limit", type=int, metavar="N", help="at most N rows (0: no limit)"
+    )
 
     show = commands.add_parser("show", help="print a starmap's report as Markdown")
     show.add_argument("id", metavar="ID")
 
     export = commands.add_parser("export", help="export a starmap's report")
     export.add_argument("id", metavar="ID")
-    export.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="default: stdout; an existing FILE is overwritten",
+    )
     export.add_argument("--format", choices=("md", "html", "json"))
 
-    worker = commands.add_parser("worker", help="run the job runner headless")
+    retry = commands.add_parser(
+        "retry", help="queue again the steps that failed or were cancelled"
+    )
+    retry.add_argument("id", metavar="ID")
+
+    worker = commands.add_parser(
+        "worker",
+        help="run the job runner headless",
+        description="Run queued jobs. Prints one line per job it finishes "
+        "(starmap id, step, outcome) and, when it stops, a summary.",
+    )
     worker.add_argument("--concurrency", type=int, metavar="N")
     worker.add_argument(
         "--once", action="store_true", help="stop when nothing runnable is left"
@@ -333,6 +351,10 @@ async def _run_until_settled(
         print(f"Completed: {printable(record.title)}", file=sys.stderr)
         return EXIT_OK
     print(f"starmap-tui: {record.status}: {record.report_job_error}", file=sys.stderr)
+    print(
+        f"starmap-tui: run 'starmap-tui retry {record.id[:8]}' to queue it again.",
+        file=sys.stderr,
+    )
     return EXIT_FAILED
 
 
@@ -381,6 +403,7 @@ def cmd_list(context: Context, args: argparse.Namespace) -> int:
         raise CliError(f"Unknown status '{args.status}'. Use one of: {choices}.")
     if args.limit is not None and args.limit < 0:
         raise CliError("--limit must be 0 or more.")
+    limit = args.limit or None  # 0 means no limit, like leaving it out
     if not context.db_path.exists():
         print("[]" if args.json else "No starmaps yet.")
         return EXIT_OK
@@ -388,9 +411,9 @@ def cmd_list(context: Context, args: argparse.Namespace) -> int:
         reader = _light_reader(context, LightReader)
         try:
             if args.json:
-                _print_json_rows(reader.iter_rows(FILTERS[name], limit=args.limit))
+                _print_json_rows(reader.iter_rows(FILTERS[name], limit=limit))
             else:
-                _print_table_rows(reader.iter_brief(FILTERS[name], limit=args.limit))
+                _print_table_rows(reader.iter_brief(FILTERS[name], limit=limit))
         finally:
             reader.close()
     return EXIT_OK
@@ -516,13 +539,26 @@ def cmd_show(context: Context, args: argparse.Namespace) -> int:
 
 
 def no_report_message(record: StarmapRecord) -> str:
-    """Why a starmap has no report to show yet."""
-    if record.status == "failed":
-        return f"'{record.title}' failed: {record.report_job_error}"
+    """Why a starmap has no report to show yet, and what would give it one."""
+    title, short = printable(record.title), record.id[:8]
+    job = record.report_job_status
+    if job in ("failed", "cancelled") or record.status in ("failed", "cancelled"):
+        why = record.report_job_error or f"it was {job or record.status}"
+        return (
+            f"'{title}' has no report: {why} "
+            f"Run 'starmap-tui retry {short}' to queue it again."
+        )
+    if job in ("queued", "running"):
+        return (
+            f"'{title}' has no report yet (status: {record.status}, "
+            f"{record.report_job_progress}%). Run 'starmap-tui worker' or open "
+            "the app to generate it."
+        )
     return (
-        f"'{record.title}' has no report yet (status: {record.status}, "
-        f"{record.report_job_progress}%). Run 'starmap-tui worker' or open it "
-        "in the app."
+        f"'{title}' has no report yet: its questionnaire is not finished "
+        f"(status: {record.status}). Finish it in the app "
+        f"('starmap-tui --resume {short}'), or start the starmap from an "
+        "answers file with 'starmap-tui new --answers FILE'."
     )
 
 
@@ -542,7 +578,9 @@ def cmd_export(context: Context, args: argparse.Namespace) -> int:
     record = run_async(lambda: _load(context, args.id))
     text = render_export(record, fmt)
     if args.output:
-        target = Path(args.output).expanduser()
+        from starmap_tui.exports import export_target
+
+        target = export_target(args.output)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
@@ -579,6 +617,43 @@ async def _log_export(context: Context, starmap_id: str, detail: str) -> None:
         await repo.close()
 
 
+# -- retry --------------------------------------------------------------------------
+
+
+def cmd_retry(context: Context, args: argparse.Namespace) -> int:
+    """Queue again what failed or was cancelled; exit 1 when nothing did."""
+    record, jobs = run_async(lambda: _retry(context, args.id))
+    title, short = printable(record.title), record.id[:8]
+    if not jobs:
+        raise CliError(
+            f"Nothing to retry: no step of '{title}' ({short}) failed or was "
+            f"cancelled (status: {record.status}).",
+            EXIT_FAILED,
+        )
+    kinds = ", ".join(job.kind for job in jobs)
+    them = "it" if len(jobs) == 1 else "them"
+    print(
+        f"Queued again for '{title}' ({short}): {kinds}. An open app or "
+        f"'starmap-tui worker' will run {them}."
+    )
+    return EXIT_OK
+
+
+async def _retry(context: Context, prefix: str) -> tuple[StarmapRecord, list[Any]]:
+    repo = await open_repo(context)
+    try:
+        starmap_id = await repo.resolve_id(prefix)
+        # Retry hands back a step that is still queued as it is; only new
+        # jobs were queued again.
+        known = {job.id for job in await repo.jobs_for(starmap_id)}
+        jobs = [job for job in await repo.retry(starmap_id) if job.id not in known]
+        record = await repo.get_starmap(starmap_id)
+        assert record is not None
+        return record, jobs
+    finally:
+        await repo.close()
+
+
 # -- worker, paths, doctor ------------------------------------------------------
 
 
@@ -593,8 +668,12 @@ async def _worker(context: Context, concurrency: int | None, once: bool) -> int:
     from starmap_tui.worker.runner import Runner
 
     repo = await open_repo(context)
+    job_log = JobLog()
     runner = Runner(
-        repo, provider_factory(context), runner_settings(context, concurrency)
+        repo,
+        provider_factory(context),
+        runner_settings(context, concurrency),
+        on_event=job_log.record,
     )
     try:
         if once:
@@ -603,7 +682,61 @@ async def _worker(context: Context, concurrency: int | None, once: bool) -> int:
             await _serve_until_signal(runner)
     finally:
         await repo.close()
+    print(job_log.summary(), flush=True)
     return EXIT_OK
+
+
+class JobLog:
+    """The worker's output: one line per job it finishes, then a summary."""
+
+    # Runner events that end a job's turn here, with how a line says it.
+    OUTCOMES: ClassVar[dict[str, str]] = {
+        "succeeded": "succeeded",
+        "failed": "failed",
+        "cancelled": "cancelled",
+        "retrying": "will retry",
+        "released": "given back to the queue",
+    }
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def record(self, event: Any) -> None:
+        """Print a line for a job that finished (or will be tried again)."""
+        outcome = self.OUTCOMES.get(event.kind)
+        if outcome is None:
+            return
+        self.counts[event.kind] += 1
+        reason = f": {printable(event.error)}" if event.error else ""
+        print(
+            f"{event.starmap_id[:8]}  {event.job_kind:<11}  {outcome}{reason}",
+            flush=True,
+        )
+
+    def summary(self) -> str:
+        """``Finished 3 jobs: 2 succeeded, 1 failed.`` and the like."""
+        counts = self.counts
+        finished = [
+            f"{counts[kind]} {kind}"
+            for kind in ("succeeded", "failed", "cancelled")
+            if counts[kind]
+        ]
+        total = sum(counts[kind] for kind in ("succeeded", "failed", "cancelled"))
+        lines = [f"Finished {_plural(total, 'job')}: {', '.join(finished)}."]
+        if not total:
+            lines = ["Finished no jobs."]
+        if counts["retrying"]:
+            lines.append(f"Retries after passing errors: {counts['retrying']}.")
+        if counts["released"]:
+            lines.append(
+                f"Gave {_plural(counts['released'], 'job')} back to the queue."
+            )
+        return " ".join(lines)
+
+
+def _plural(count: int, noun: str) -> str:
+    """``1 job``, ``2 jobs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 async def _serve_until_signal(runner: Any) -> None:
@@ -654,8 +787,8 @@ def _doctor_store(context: Context) -> bool:
         print(f"store     FAIL  {exc}")
         return False
     print(
-        f"store     ok    {context.db_path} ({counts.total} starmaps, "
-        f"{counts.in_progress} in progress, {counts.failed} failed)"
+        f"store     ok    {context.db_path}: {counts.total} starmaps, "
+        f"{counts.in_progress} in progress, {counts.failed} failed"
     )
     return True
 
@@ -673,14 +806,35 @@ async def _doctor_provider(context: Context) -> bool:
     from starmap_tui.worker.providers.registry import check_provider
 
     s = context.settings
-    where = "built in" if s.provider == "offline" else f"{s.model} at {s.base_url}"
     try:
         message = await check_provider(s)
     except ProviderError as exc:
-        print(f"provider  FAIL  {s.provider} ({where}): {exc.message}")
+        print(f"provider  FAIL  {_provider_named(context)}: {doctor_reason(exc)}")
         return False
-    print(f"provider  ok    {s.provider} ({where}): {message}")
+    print(f"provider  ok    {message.removeprefix('OK: ')}")
     return True
+
+
+def _provider_named(context: Context) -> str:
+    """``openai model 'm' at http://host/v1``, credentials left out."""
+    s = context.settings
+    if s.provider == "offline":
+        return "the offline engine"
+    from starmap_tui.worker.providers.sse import display_url
+
+    return f"{s.provider} model '{s.model}' at {display_url(s.base_url)}"
+
+
+def doctor_reason(exc: Any) -> str:
+    """A provider error as doctor says it: doctor asks once and never retries,
+    so the runner's "will retry" is replaced by what to do."""
+    message = exc.message.replace("; will retry", "")
+    if exc.retryable:
+        message += (
+            " This may pass: jobs retry errors like it on their own; run "
+            "'starmap-tui doctor' again to check."
+        )
+    return message
 
 
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
@@ -688,6 +842,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "list": cmd_list,
     "show": cmd_show,
     "export": cmd_export,
+    "retry": cmd_retry,
     "worker": cmd_worker,
     "paths": cmd_paths,
     "doctor": cmd_doctor,

@@ -5,6 +5,7 @@ One place for the dashboard, the report screen and ``starmap-tui export``.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -67,12 +68,18 @@ def export_text(record: StarmapRecord, fmt: str) -> str:
     return export.to_markdown(report)
 
 
+def export_target(path: str | Path) -> Path:
+    """The full path an export to ``path`` is written to (``~`` expanded, a
+    relative path taken from the working folder)."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
 def write_export(record: StarmapRecord, fmt: str, path: str | Path) -> Path:
-    """Write the export to ``path`` (parents created) and return where it went."""
+    """Write the export to ``path`` (parents created), overwriting a file that
+    is there, and return the full path it went to."""
     if not str(path).strip():
         raise ExportError("Give a file name to export to.")
-    target = Path(path).expanduser()
-    target = target if target.is_absolute() else Path.cwd() / target
+    target = export_target(path)
     if target.is_dir():
         name = f"{slugify(record.title)}.{fmt}"
         raise ExportError(f"{target} is a folder. Add a file name, such as {name}.")

@@ -155,7 +155,8 @@ def closed_port() -> int:
 
 
 class FakeModel(ThreadingHTTPServer):
-    """A 127.0.0.1 server that either refuses with 401 or holds requests open."""
+    """A 127.0.0.1 server that refuses with 401 ("refuse"), answers 503
+    ("busy") or holds requests open ("hang")."""
 
     daemon_threads = True
 
@@ -181,8 +182,14 @@ class _FakeModelHandler(BaseHTTPRequestHandler):
             # Keep the step running until the test is done with it.
             self.server.release.wait(60)
             return
-        body = json.dumps({"error": {"message": "bad key from the test server"}})
-        self.send_response(401)
+        busy = self.server.mode == "busy"
+        said = (
+            "overloaded, says the test server"
+            if busy
+            else "bad key from the test server"
+        )
+        body = json.dumps({"error": {"message": said}})
+        self.send_response(503 if busy else 401)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -576,8 +583,11 @@ def test_list_limit(mixed_store: dict[str, str]) -> None:
     everything = listed()
 
     assert listed("--limit", "2") == everything[:2]
-    assert listed("--limit", "0") == []
-    assert "No starmaps match." in cli("list", "--limit", "0").stdout
+    assert listed("--limit", "0") == everything
+    table = cli("list", "--limit", "0").stdout
+    assert "No starmaps match." not in table
+    assert len(table.splitlines()) == 1 + len(everything)
+    assert "0: no limit" in cli("list", "--help").stdout
 
 
 @pytest.mark.parametrize(
@@ -642,6 +652,33 @@ def test_show_without_a_report_yet_is_a_failure(answers_path: Path) -> None:
 
     assert done.returncode == 1
     assert "has no report yet (status: queued" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["show", "export"])
+def test_show_and_export_of_an_unfinished_draft_say_what_is_missing(
+    mixed_store: dict[str, str], command: str
+) -> None:
+    draft = mixed_store["draft"]
+
+    done = cli(command, draft[:8])
+
+    assert done.returncode == 1
+    assert "questionnaire is not finished" in done.stderr
+    assert f"starmap-tui --resume {draft[:8]}" in done.stderr
+    assert "new --answers" in done.stderr
+    assert "worker" not in done.stderr
+
+
+def test_show_of_a_failed_starmap_names_the_retry_command(
+    mixed_store: dict[str, str],
+) -> None:
+    failed = mixed_store["failed"]
+
+    done = cli("show", failed)
+
+    assert done.returncode == 1
+    assert "Refused by the test." in done.stderr
+    assert f"starmap-tui retry {failed[:8]}" in done.stderr
 
 
 @pytest.mark.parametrize("command", ["show", "export"])
@@ -764,6 +801,78 @@ def test_export_to_an_unwritable_place_fails_clearly(
     assert f"Cannot write {tmp_path}" in done.stderr
 
 
+# -- retry ----------------------------------------------------------------------------
+
+
+def test_retry_queues_what_failed_or_was_cancelled(
+    mixed_store: dict[str, str], db_path: Path
+) -> None:
+    failed, cancelled = mixed_store["failed"], mixed_store["cancelled"]
+
+    done = cli("retry", failed[:6])
+    again = cli("retry", cancelled)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        f"Queued again for 'A failed one' ({failed[:8]}): questions."
+    )
+    assert job_statuses(db_path, failed) == {"questions": "queued"}
+    assert again.returncode == 0, again.stderr
+    assert "'A cancelled one'" in again.stdout
+    assert job_statuses(db_path, cancelled) == {"questions": "queued"}
+
+
+@pytest.mark.parametrize("status", ["completed", "draft", "queued"])
+def test_retry_with_nothing_to_retry_says_so(
+    mixed_store: dict[str, str], db_path: Path, status: str
+) -> None:
+    starmap_id = mixed_store[status]
+    jobs = job_statuses(db_path, starmap_id)
+
+    done = cli("retry", starmap_id)
+
+    assert done.returncode == 1
+    assert "Nothing to retry" in done.stderr
+    assert f"(status: {status})" in done.stderr
+    assert done.stdout == ""
+    assert job_statuses(db_path, starmap_id) == jobs
+
+
+def test_retry_of_an_unknown_id_is_a_usage_error(mixed_store: dict[str, str]) -> None:
+    done = cli("retry", "zz")
+
+    assert done.returncode == 2
+    assert "No starmap id starts with 'zz'" in done.stderr
+
+
+def test_a_failed_new_run_names_the_retry_command(
+    answers_path: Path, fake_model: FakeModel
+) -> None:
+    done = cli(
+        *openai_flags(fake_model),
+        "new",
+        "--answers",
+        str(answers_path),
+        "--run",
+        extra_env=KEY_ENV,
+    )
+
+    assert done.returncode == 1
+    starmap_id = last_line(done.stdout)
+    assert f"run 'starmap-tui retry {starmap_id[:8]}'" in done.stderr
+
+
+def test_the_readme_and_the_help_list_every_command() -> None:
+    from starmap_tui.cli import COMMANDS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Command line", 1)[1].split("```")[1]
+    usage = cli("--help").stdout
+    for name in COMMANDS:
+        assert f"starmap-tui {name}" in block, name
+        assert re.search(rf"^\s+{name}\s+\w", usage, re.M), name
+
+
 # -- worker ---------------------------------------------------------------------------
 
 
@@ -782,12 +891,36 @@ def test_worker_once_carries_a_new_starmap_to_completed(
         "final": "succeeded",
     }
     assert "## Executive Summary" in cli("show", starmap_id).stdout
+    lines = done.stdout.splitlines()
+    short = starmap_id[:8]
+    assert sorted(lines[:-1]) == sorted(
+        f"{short}  {kind:<11}  succeeded"
+        for kind in ("questions", "preliminary", "final")
+    )
+    assert lines[-1] == "Finished 3 jobs: 3 succeeded."
 
 
 def test_worker_once_with_nothing_to_do_returns_at_once() -> None:
     done = cli("worker", "--once")
 
     assert done.returncode == 0, done.stderr
+    assert done.stdout == "Finished no jobs.\n"
+
+
+def test_worker_once_prints_a_failure_with_its_reason(
+    answers_path: Path, fake_model: FakeModel
+) -> None:
+    starmap_id = new_starmap(answers_path)
+
+    done = cli(*openai_flags(fake_model), "worker", "--once", extra_env=KEY_ENV)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    failed = [line for line in lines if " failed: " in line]
+    assert failed and all(line.startswith(starmap_id[:8]) for line in failed)
+    assert "API key was rejected" in failed[0]
+    assert lines[-1].startswith(f"Finished {len(failed)} job")
+    assert f"{len(failed)} failed" in lines[-1]
 
 
 def test_worker_rejects_a_concurrency_below_one() -> None:
@@ -870,8 +1003,30 @@ def test_doctor_with_the_offline_provider_is_happy(db_path: Path) -> None:
     done = cli("doctor")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"^store\s+ok\s+.*starmap\.db \(0 starmaps", done.stdout, re.M)
-    assert re.search(r"^provider\s+ok\s+offline", done.stdout, re.M)
+    assert re.search(r"^store\s+ok\s+.*starmap\.db: 0 starmaps", done.stdout, re.M)
+    lines = done.stdout.splitlines()
+    assert lines[1] == (
+        "provider  ok    the offline engine needs no network and no key."
+    )
+    assert "OK" not in done.stdout
+
+
+@pytest.mark.parametrize("fake_model", ["busy"], indirect=True)
+def test_doctor_does_not_promise_a_retry_it_will_not_make(
+    fake_model: FakeModel,
+) -> None:
+    done = cli(*openai_flags(fake_model), "doctor", extra_env=KEY_ENV)
+
+    assert done.returncode == 1
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("provider")]
+    assert line.startswith(
+        f"provider  FAIL  openai model 'm' at {fake_model.base_url}: "
+        f"{fake_model.base_url}"
+    )
+    assert "overloaded (503)" in line
+    assert "will retry" not in line
+    assert "run 'starmap-tui doctor' again" in line
+    assert fake_model.requests == 1
 
 
 def test_doctor_says_when_the_provider_cannot_be_reached() -> None:
