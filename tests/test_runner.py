@@ -4,17 +4,29 @@ wire format: retries, backoff, permanent failures, cancel, quit, recovery."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import socket
+import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from starmap_tui.storage import database
 from starmap_tui.storage.records import StarmapRecord, utcnow
 from starmap_tui.storage.repository import Repository
 from starmap_tui.worker.providers.registry import make_provider
-from starmap_tui.worker.runner import Runner, RunnerSettings, backoff_delay
+from starmap_tui.worker.runner import (
+    Runner,
+    RunnerSettings,
+    backoff_delay,
+    lease_host,
+    make_owner,
+)
 from tests.fakellm import FakeLLM, Pause, Reply
 from tests.fakellm import fake_llm as fake_llm_fixture
 from tests.helpers import sample_answers, wait_until
@@ -257,9 +269,7 @@ async def test_a_dead_workers_job_is_taken_over_at_once(repo, fake_llm, runner_f
     await repo.enqueue(record.id, "questions")
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    import socket
-
-    owner = f"{socket.gethostname()}:{gone.pid}:dead"
+    owner = f"{lease_host()}:{gone.pid}:dead"
     assert await repo.claim(owner, 600, provider="p", model="m")
 
     await runner_for().start()
@@ -317,3 +327,176 @@ async def test_a_cancelled_slot_stops_instead_of_looping(repo, fake_llm, runner_
     _, pending = await asyncio.wait(runner._slots, timeout=5)
 
     assert not pending
+
+
+# -- store trouble, lease owners, final reasons --------------------------------
+
+
+@pytest.fixture
+async def impatient_repo(db_path, monkeypatch) -> AsyncIterator[Repository]:
+    """A repository that gives up waiting for a lock after 0.2 s, not 20 s."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    repository = await Repository.open(db_path)
+    try:
+        yield repository
+    finally:
+        await repository.close()
+
+
+@contextlib.contextmanager
+def lock_held(path) -> Iterator[None]:
+    """Another process's writer: a second connection holding BEGIN IMMEDIATE."""
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def runner_on(repo: Repository, fake_llm: FakeLLM, settings: RunnerSettings) -> Runner:
+    """A runner on the fake server."""
+    config = llm_settings(fake_llm)
+    return Runner(repo, lambda: make_provider(config), settings)
+
+
+async def hold_lock_over_the_finish(
+    repo: Repository, fake_llm: FakeLLM, db_path, seconds: float
+) -> None:
+    """Take the write lock while the answer streams and keep it past its end.
+
+    The answer ends 0.5 s after the request (its first chunk waits that
+    long), so the lock is held ``seconds`` after the step finishes.
+    """
+    await wait_until(lambda: len(fake_llm.requests) >= 1, message="the request")
+    with lock_held(db_path):
+        await asyncio.sleep(0.5 + seconds)
+
+
+async def test_a_lock_at_the_finish_keeps_the_generated_result(
+    impatient_repo, db_path, fake_llm
+):
+    repo = impatient_repo
+    record = await draft(repo)
+    answer = await model_answer(record, "questions")
+    fake_llm.script(Reply(chunks=[Pause(0.5), *openai_reply(answer).chunks]))
+    await repo.enqueue(record.id, "questions")
+    settings = replace(FAST, settle_patience=10.0, settle_backoff_cap=0.2)
+    runner = runner_on(repo, fake_llm, settings)
+    await runner.start()
+    try:
+        await hold_lock_over_the_finish(repo, fake_llm, db_path, 1.0)
+        job = await settled(repo, record.id)
+    finally:
+        await runner.stop(grace=0)
+
+    assert job.status == "succeeded", job.error
+    assert job.attempt == 1
+    assert len(fake_llm.requests) == 1
+    assert (await repo.get_starmap(record.id)).dynamic_questions
+
+
+async def test_a_store_down_past_patience_gives_the_job_back_uncounted(
+    impatient_repo, db_path, fake_llm
+):
+    repo = impatient_repo
+    record = await draft(repo)
+    answer = await model_answer(record, "questions")
+    fake_llm.script(
+        Reply(chunks=[Pause(0.5), *openai_reply(answer).chunks]), openai_reply(answer)
+    )
+    await repo.enqueue(record.id, "questions")
+    settings = replace(FAST, settle_patience=1.5, settle_backoff_cap=0.1)
+    events: list[str] = []
+    config = llm_settings(fake_llm)
+    runner = Runner(
+        repo,
+        lambda: make_provider(config),
+        settings,
+        on_event=lambda e: events.append(e.kind),
+    )
+    await runner.start()
+    try:
+        # Longer than the patience, shorter than patience for the release.
+        await hold_lock_over_the_finish(repo, fake_llm, db_path, 2.2)
+        job = await settled(repo, record.id)
+    finally:
+        await runner.stop(grace=0)
+
+    assert job.status == "succeeded", job.error
+    assert "failed" not in events
+    assert "released" in events
+    assert job.attempt == 1
+    assert len(fake_llm.requests) == 2
+
+
+async def test_a_slot_survives_a_store_that_fails_every_settling_write(
+    impatient_repo, db_path, fake_llm
+):
+    repo = impatient_repo
+    record = await draft(repo)
+    answer = await model_answer(record, "questions")
+    fake_llm.script(
+        Reply(chunks=[Pause(0.5), *openai_reply(answer).chunks]), openai_reply(answer)
+    )
+    await repo.enqueue(record.id, "questions")
+    settings = replace(
+        FAST, lease_seconds=1.0, settle_patience=0.3, settle_backoff_cap=0.1
+    )
+    runner = runner_on(repo, fake_llm, settings)
+    await runner.start()
+    try:
+        # Storing, failing and giving back all fail: the lease must run out
+        # and the same (single) slot must take the job again.
+        await hold_lock_over_the_finish(repo, fake_llm, db_path, 1.5)
+        job = await settled(repo, record.id)
+    finally:
+        await runner.stop(grace=0)
+
+    assert job.status == "succeeded", job.error
+    assert len(fake_llm.requests) == 2
+    assert all(not slot.done() for slot in runner._slots) or not runner._slots
+
+
+async def test_a_lease_from_another_pid_namespace_is_left_to_expire(
+    repo, fake_llm, runner_for
+):
+    record = await draft(repo)
+    await repo.enqueue(record.id, "questions")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    # Same hostname, a PID that is dead here, but written from another
+    # container's PID namespace: that process may well be alive there.
+    other = f"{socket.gethostname()}@pidns-1:{gone.pid}:other-container"
+    plain = f"{socket.gethostname()}:{gone.pid}:other-container"
+    for owner in (other, plain):
+        assert await repo.claim(owner, 600, provider="p", model="m")
+        await runner_for().start()
+        await asyncio.sleep(0.3)
+
+        job = await job_of(repo, record.id)
+        assert job.status == "running"
+        assert job.lease_owner == owner
+        assert fake_llm.requests == []
+        await repo.release_job(job.id, owner)
+
+
+def test_a_lease_owner_names_the_pid_namespace():
+    namespace = os.stat("/proc/self/ns/pid").st_ino
+    assert make_owner().startswith(f"{socket.gethostname()}@pidns-{namespace}:")
+    assert lease_host() == f"{socket.gethostname()}@pidns-{namespace}"
+
+
+async def test_giving_up_does_not_promise_another_try(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    fake_llm.script(error_reply(503, "busy"), error_reply(503, "busy"))
+    await repo.enqueue(record.id, "questions", max_attempts=2)
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+
+    assert job.status == "failed"
+    assert job.error.startswith("Gave up after 2 attempts")
+    assert "will retry" not in job.error.lower()
+    assert "retrying" not in job.error.lower()

@@ -15,16 +15,22 @@ import contextlib
 import logging
 import os
 import random
+import re
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from starmap_tui.storage.records import JobRecord, StarmapRecord, utcnow
 from starmap_tui.storage.repository import Repository
-from starmap_tui.worker.pipeline import OutputUnusable, build_request, run_step
+from starmap_tui.worker.pipeline import (
+    OutputUnusable,
+    StepResult,
+    build_request,
+    run_step,
+)
 from starmap_tui.worker.providers.base import (
     Provider,
     ProviderError,
@@ -34,6 +40,8 @@ from starmap_tui.worker.providers.base import (
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_LIMIT = 3600.0
+ERROR_TEXT_LIMIT = 400
+SLOT_BACKOFF_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,11 +74,44 @@ class RunnerSettings:
     model: str = ""
     temperature: float = 0.4
     max_tokens: int = 8192
+    # How long a finished step keeps trying to store its result through store
+    # errors (a lock held by another process, a full disk) before giving the
+    # job back to the queue.
+    settle_patience: float = 120.0
+    settle_backoff_cap: float = 10.0
+
+
+def lease_host() -> str:
+    """This process's host as lease owners name it: hostname plus PID namespace.
+
+    Containers on one volume can share a hostname while their PIDs live in
+    different namespaces, so a PID says nothing about a lease written from
+    another namespace. Where the namespace cannot be read, the name is unique
+    to this process, so no other lease is ever judged dead from here.
+    """
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = f"unknown-{uuid.uuid4().hex[:8]}"
+    return f"{socket.gethostname()}@pidns-{namespace}"
 
 
 def make_owner() -> str:
-    """A lease owner id naming this host and process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A lease owner id naming this host, PID namespace and process."""
+    return f"{lease_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def short_error(text: str, limit: int = ERROR_TEXT_LIMIT) -> str:
+    """Error text cut to a readable length for the store and the screen."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def final_reason(message: str) -> str:
+    """A transient error's text as a last word: without its promise to retry."""
+    text = re.sub(r"[;,]?\s*will retry\b\.?", ".", message)
+    return re.sub(r"\.\.+", ".", text)
 
 
 def backoff_delay(
@@ -104,6 +145,7 @@ class Runner:
         self.repo = repo
         self.settings = settings or RunnerSettings()
         self.owner = owner or make_owner()
+        self._lease_host = self.owner.partition(":")[0]
         # ``new --run`` waits for one starmap: its runner must not take other
         # starmaps' jobs, which belong to the app or a ``worker``.
         self.only_starmap = only_starmap
@@ -125,7 +167,9 @@ class Runner:
 
     async def start(self) -> None:
         """Recover what dead workers left and start the slots."""
-        await self.repo.expire_dead_leases(socket.gethostname(), self.only_starmap)
+        # Lease owners carry the PID namespace, so only leases written from
+        # this host *and* namespace are judged by their PID; others run out.
+        await self.repo.expire_dead_leases(self._lease_host, self.only_starmap)
         self._stopping = False
         self._slots = [
             asyncio.create_task(self._slot(), name=f"runner-slot-{n}")
@@ -184,28 +228,40 @@ class Runner:
     async def _slot(self) -> None:
         woken = True
         while not (self._stopping or _slot_cancelled()):
+            # A slot outlives any error: one that ends leaves the worker
+            # silent, claiming nothing, for as long as it runs.
             try:
-                claimed = await self._claim(check_first=not woken)
+                woken = await self._slot_turn(woken)
             except Exception:
-                log.exception("claim failed; trying again shortly")
-                claimed = None
-            if claimed is None:
-                woken = await self._idle()
-                continue
-            woken = True
-            job, record = claimed
-            task = asyncio.create_task(self._execute(job, record), name=f"job-{job.id}")
-            self._running[job.id] = task
-            try:
-                await task
-            except asyncio.CancelledError:
-                # The slot itself is being cancelled (the loop is closing):
-                # stop. Otherwise it was the job task, cancelled before its
-                # first step; its lease expires and it is recovered.
-                if _slot_cancelled():
-                    raise
-            finally:
-                self._running.pop(job.id, None)
+                log.exception("runner slot hit an error; carrying on shortly")
+                await asyncio.sleep(SLOT_BACKOFF_SECONDS * random.uniform(0.5, 1.5))
+                woken = False
+
+    async def _slot_turn(self, woken: bool) -> bool:
+        """Claim and run one job, or wait; True if the next look should claim."""
+        try:
+            claimed = await self._claim(check_first=not woken)
+        except Exception:
+            log.exception("claim failed; trying again shortly")
+            claimed = None
+        if claimed is None:
+            return await self._idle()
+        await self._run_claimed(*claimed)
+        return True
+
+    async def _run_claimed(self, job: JobRecord, record: StarmapRecord) -> None:
+        task = asyncio.create_task(self._execute(job, record), name=f"job-{job.id}")
+        self._running[job.id] = task
+        try:
+            await task
+        except asyncio.CancelledError:
+            # The slot itself is being cancelled (the loop is closing):
+            # stop. Otherwise it was the job task, cancelled before its
+            # first step; its lease expires and it is recovered.
+            if _slot_cancelled():
+                raise
+        finally:
+            self._running.pop(job.id, None)
 
     async def _claim(
         self, *, check_first: bool
@@ -249,21 +305,80 @@ class Runner:
     async def _execute(self, job: JobRecord, record: StarmapRecord) -> None:
         heartbeat = asyncio.create_task(self._heartbeat(job, asyncio.current_task()))
         try:
-            await self._generate(job, record)
+            await self._attempt(job, record)
         except asyncio.CancelledError:
             await self._after_cancel(job)
-        except TransientError as exc:
-            await self._retry_or_fail(job, exc)
-        except ProviderError as exc:
-            raw = exc.raw_output if isinstance(exc, OutputUnusable) else None
-            await self._fail(job, exc.message, raw)
-        except Exception as exc:
-            log.exception("job %s hit an unexpected error", job.id)
-            await self._fail(job, f"Internal error: {exc!r}. See the log file.")
+        except Exception:
+            # Settling the job failed (the store is unusable): the job keeps
+            # its lease, which runs out, and then it is claimed again.
+            log.exception("could not settle job %s; its lease will run out", job.id)
         finally:
             heartbeat.cancel()
 
-    async def _generate(self, job: JobRecord, record: StarmapRecord) -> None:
+    async def _attempt(self, job: JobRecord, record: StarmapRecord) -> None:
+        try:
+            step = await self._generate(job, record)
+        except TransientError as exc:
+            await self._retry_or_fail(job, exc)
+            return
+        except ProviderError as exc:
+            raw = exc.raw_output if isinstance(exc, OutputUnusable) else None
+            await self._fail(job, exc.message, raw)
+            return
+        except Exception as exc:
+            log.exception("job %s hit an unexpected error", job.id)
+            await self._fail(job, f"Internal error: {exc!r}. See the log file.")
+            return
+        await self._finish(job, step)
+
+    async def _finish(self, job: JobRecord, step: StepResult) -> None:
+        """Store a finished step, riding out store errors; give it back if not.
+
+        Generated output is never thrown away for a store hiccup: the write is
+        tried again with backoff while the heartbeat keeps the lease, and if the
+        store stays unusable the job goes back to the queue uncounted.
+        """
+        try:
+            done = await self._with_store_retries(
+                lambda: self.repo.complete_job(
+                    job.id,
+                    self.owner,
+                    result=step.result,
+                    markdown=step.markdown,
+                    prompt=step.prompt,
+                    raw_output=step.raw_output,
+                ),
+                f"store the result of job {job.id}",
+            )
+        except Exception:
+            log.warning("giving job %s back: its result could not be stored", job.id)
+            released = await self._with_store_retries(
+                lambda: self.repo.release_job(job.id, self.owner),
+                f"give job {job.id} back",
+            )
+            if released:
+                self.notify(job, "released", phase="Waiting for a worker")
+            return
+        if done:
+            self.notify(job, "succeeded", percent=100, phase="Done")
+
+    async def _with_store_retries(
+        self, write: Callable[[], Awaitable[bool]], what: str
+    ) -> bool:
+        """Run a store write, retrying with backoff for ``settle_patience``."""
+        deadline = time.monotonic() + self.settings.settle_patience
+        delay = 0.1
+        while True:
+            try:
+                return await write()
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("could not %s (%r); trying again", what, exc)
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, self.settings.settle_backoff_cap)
+
+    async def _generate(self, job: JobRecord, record: StarmapRecord) -> StepResult:
         settings = self.settings
         request = build_request(
             record,
@@ -290,16 +405,7 @@ class Runner:
             ) from exc
         finally:
             await reporter.flush()
-        done = await self.repo.complete_job(
-            job.id,
-            self.owner,
-            result=step.result,
-            markdown=step.markdown,
-            prompt=step.prompt,
-            raw_output=step.raw_output,
-        )
-        if done:
-            self.notify(job, "succeeded", percent=100, phase="Done")
+        return step
 
     async def _heartbeat(self, job: JobRecord, worker: asyncio.Task | None) -> None:
         while True:
@@ -326,9 +432,8 @@ class Runner:
 
     async def _retry_or_fail(self, job: JobRecord, exc: TransientError) -> None:
         if job.attempt >= job.max_attempts:
-            await self._fail(
-                job, f"Gave up after {job.attempt} attempts: {exc.message}"
-            )
+            reason = final_reason(exc.message)
+            await self._fail(job, f"Gave up after {job.attempt} attempts: {reason}")
             return
         delay = backoff_delay(
             job.attempt,
@@ -337,11 +442,12 @@ class Runner:
             exc.retry_after,
         )
         when = utcnow() + timedelta(seconds=delay)
-        reason = f"{exc.message} Retrying in {delay:.0f} s."
+        reason = short_error(f"{exc.message} Retrying in {delay:.0f} s.")
         if await self.repo.reschedule_job(job.id, self.owner, reason, when):
             self.notify(job, "retrying", phase="Waiting to retry", error=reason)
 
     async def _fail(self, job: JobRecord, reason: str, raw: str | None = None) -> None:
+        reason = short_error(reason)
         if await self.repo.fail_job(job.id, self.owner, reason, raw_output=raw):
             self.notify(job, "failed", phase="Failed", error=reason)
 
