@@ -146,6 +146,43 @@ async def test_export_default_format_follows_the_suffix_and_escape_cancels(
         assert await dialog_result(pilot) is None
 
 
+async def test_export_asks_before_replacing_a_file_and_shows_where(tmp_path: Path):
+    existing = tmp_path / "plan.md"
+    existing.write_text("keep", encoding="utf-8")
+    app = DialogHost(ExportModal(existing))
+    async with app.run_test(size=SIZE) as pilot:
+        export = app.screen
+        assert f"Writes {existing}" in screen_text(app)
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, ConfirmModal))
+        assert "Overwrite (y)" in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(lambda: app.screen is export)
+        assert app.results == []
+        assert "That file exists" in screen_text(app)
+
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        assert await dialog_result(pilot) == ("md", existing)
+    assert existing.read_text(encoding="utf-8") == "keep"
+
+
+async def test_export_of_a_relative_path_shows_the_full_path(
+    tmp_path: Path, monkeypatch: Any
+):
+    monkeypatch.chdir(tmp_path)
+    app = DialogHost(ExportModal(Path("plan.md")))
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.screen.query_one("#export-path", Input)
+        assert f"Writes {tmp_path / 'plan.md'}" in screen_text(app)
+        field.value = "~/r.md"
+        await wait_until(lambda: f"Writes {Path.home() / 'r.md'}" in screen_text(app))
+        field.value = "deep/../new.md"
+        await pilot.press("enter")
+        assert await dialog_result(pilot) == ("md", tmp_path / "new.md")
+
+
 # -- help ----------------------------------------------------------------------
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input, Markdown, TextArea, Tree
+from textual.widgets import Button, Input, Markdown, Static, TextArea, Tree
 from textual.widgets.markdown import MarkdownTableOfContents
 
 from starmap_tui.app import StarmapApp, StoreChanged
 from starmap_tui.config import Settings
 from starmap_tui.exports import default_export_path, slugify
-from starmap_tui.screens.modals import ExportModal
+from starmap_tui.screens.help import HelpScreen, help_groups
+from starmap_tui.screens.modals import ConfirmModal, ExportModal
 from starmap_tui.screens.report import ReportScreen
 from starmap_tui.storage.records import StarmapRecord
 from starmap_tui.storage.repository import Repository
@@ -155,6 +156,143 @@ async def test_screen_without_report_explains_and_survives_odd_json(
         await pilot.press("e", "y")
         assert app.clipboard == ""
         await quit_app(app, pilot)
+
+
+def footer_keys(screen: ReportScreen) -> dict[str, tuple[str, bool]]:
+    """The screen's own keys as the key bar shows them: key → (name, enabled)."""
+    return {
+        key: (active.binding.description, active.enabled)
+        for key, active in screen.active_bindings.items()
+        if active.node is screen
+    }
+
+
+async def test_keys_that_need_a_report_are_dimmed_and_say_why(
+    db_path: Path, repo: Repository
+) -> None:
+    record = await repo.create_starmap("Nothing yet")
+    await repo.close()
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await open_report(app, record.id)
+        keys = footer_keys(screen)
+        for key, name in (("e", "Edit"), ("g", "Generate"), ("x", "Export")):
+            assert keys[key] == (name, False)
+        assert keys["y"] == ("Copy", False) and keys["t"] == ("Contents", False)
+
+        for key, says in (
+            ("e", "There is no report to edit yet."),
+            ("x", "There is no report to export yet."),
+            ("y", "There is no report to copy yet."),
+            ("g", "There is no report yet."),
+        ):
+            await pilot.press(key)
+            await wait_until(lambda says=says: says in toasts(app), message=says)
+        assert "Finish the questionnaire in the wizard first." in toasts(app)
+        assert isinstance(app.screen, ReportScreen) and screen.mode == "view"
+        assert app.clipboard == ""
+
+        await pilot.press("f1")
+        await wait_until(lambda: isinstance(app.screen, HelpScreen))
+        groups = help_groups(screen)
+        entries = {e.description: e.enabled for es in groups.values() for e in es}
+        assert entries["Edit the report"] is False
+        assert entries["Export the report as Markdown, HTML or JSON"] is False
+        await quit_app(app, pilot)
+
+
+async def test_generate_reads_as_generate_until_a_final_report_exists(
+    db_path: Path,
+) -> None:
+    starmap_id = await build_starmap(db_path, title="First final", final=False)
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await open_report(app, starmap_id)
+        assert app.runner is not None
+        await app.runner.stop()
+        assert "press g to generate it now" in notice_of(screen)
+        assert footer_keys(screen)["g"] == ("Generate", True)
+
+        await pilot.press("g")
+        label = str(screen.query_one("#report-editor-label", Static).content)
+        assert label.startswith("Generate the final report.")
+        assert "Regenerate" not in label
+        save = screen.query_one("#report-editor-save", Button)
+        assert str(save.label) == "Generate  ctrl+s"
+        assert footer_keys(screen)["ctrl+s"] == ("Generate", True)
+
+        await pilot.press("ctrl+s")
+        await wait_until(lambda: "Generating the final report." in toasts(app))
+        jobs = await (await app.store()).jobs_for(starmap_id)
+        assert [j.kind for j in jobs if j.status == "queued"] == ["final"]
+
+        await app.runner.start()
+        app.jobs_changed()
+        await wait_until(
+            lambda: screen.state is not None and screen.state.kind == "final"
+        )
+        await wait_until(lambda: footer_keys(screen)["g"] == ("Regenerate", True))
+        await pilot.press("g")
+        label = str(screen.query_one("#report-editor-label", Static).content)
+        assert label.startswith("Regenerate the final report.")
+        assert str(save.label) == "Regenerate  ctrl+s"
+        assert footer_keys(screen)["ctrl+s"] == ("Regenerate", True)
+        await pilot.press("escape")
+        await pilot.press("e")
+        assert str(save.label) == "Save  ctrl+s"
+        assert footer_keys(screen)["ctrl+s"] == ("Save", True)
+        await quit_app(app, pilot)
+
+
+async def test_palette_offers_the_report_actions_that_apply(
+    db_path: Path, repo: Repository
+) -> None:
+    empty = (await repo.create_starmap("Nothing yet")).id
+    await repo.close()
+    final_id = await build_starmap(db_path, title="Palette", final=True)
+    preliminary_id = await build_starmap(db_path, title="Palette", final=False)
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = {}
+        for name, starmap_id in (
+            ("final", final_id),
+            ("preliminary", preliminary_id),
+            ("empty", empty),
+        ):
+            screen = await open_report(app, starmap_id)
+            titles[name] = {c.title for c in app.get_system_commands(screen)}
+            app.pop_screen()
+        actions = {"Edit", "Export", "Copy", "Contents"}
+        assert actions | {"Regenerate"} <= titles["final"]
+        assert "Generate" not in titles["final"]
+        assert actions | {"Generate"} <= titles["preliminary"]
+        assert "Regenerate" not in titles["preliminary"]
+        assert not (actions | {"Generate", "Regenerate"}) & titles["empty"]
+
+        await open_report(app, final_id)
+        await pilot.press("ctrl+p")
+        await wait_until(lambda: type(app.screen).__name__ == "CommandPalette")
+        await pilot.press(*"export")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, ExportModal))
+        await quit_app(app, pilot)
+
+
+async def test_leaving_at_once_while_the_report_loads_is_no_crash(
+    db_path: Path,
+) -> None:
+    starmap_id = await build_starmap(db_path, title="Quick exit", final=True)
+    for delay in (0.0, 0.01, 0.03):
+        app = make_app(db_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await app.store()
+            app.push_screen(ReportScreen(starmap_id))
+            await asyncio.sleep(delay)
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            assert app.is_running and not isinstance(app.screen, ReportScreen)
+            await quit_app(app, pilot)
 
 
 # -- pending, failed, retry ------------------------------------------------------------
@@ -437,6 +575,65 @@ async def test_copy_puts_report_on_clipboard(db_path: Path) -> None:
         await pilot.press("y")
         record = await record_of(app, starmap_id)
         assert app.clipboard == record.final_report
+        await quit_app(app, pilot)
+
+
+async def test_export_asks_before_overwriting_a_file(
+    db_path: Path, tmp_path: Path
+) -> None:
+    starmap_id = await build_starmap(db_path, title="Overwrite", final=True)
+    target = tmp_path / "exists.md"
+    target.write_text("keep me", encoding="utf-8")
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await open_report(app, starmap_id)
+        await pilot.press("x")
+        await wait_until(lambda: isinstance(app.screen, ExportModal))
+        modal = app.screen
+        modal.query_one("#export-path", Input).value = str(target)
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, ConfirmModal))
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmModal)
+        assert confirm.question == f"{target} already exists. Overwrite it?"
+        labels = [str(b.label) for b in confirm.query(Button)]
+        assert labels == ["Overwrite (y)", "Choose another name (n)"]
+
+        await pilot.press("n")
+        await wait_until(lambda: app.screen is modal)
+        assert target.read_text(encoding="utf-8") == "keep me"
+        assert modal.query_one("#export-path", Input).has_focus
+        error = str(modal.query_one("#export-error", Static).content)
+        assert "That file exists: change the name" in error
+
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_until(lambda: target.read_text(encoding="utf-8") != "keep me")
+        assert target.read_text(encoding="utf-8").startswith("# Overwrite")
+        await wait_until(lambda: f"Exported to {target}" in toasts(app))
+        await quit_app(app, pilot)
+
+
+async def test_export_shows_the_full_path_it_writes(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starmap_id = await build_starmap(db_path, title="Where to", final=True)
+    monkeypatch.chdir(tmp_path)
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await open_report(app, starmap_id)
+        await pilot.press("x")
+        await wait_until(lambda: isinstance(app.screen, ExportModal))
+        where = app.screen.query_one("#export-where", Static)
+        assert str(where.content) == f"Writes {tmp_path / 'where-to.md'}"
+
+        app.screen.query_one("#export-path", Input).value = "sub/../out/r.md"
+        full = tmp_path / "out" / "r.md"
+        await wait_until(lambda: str(where.content) == f"Writes {full}")
+        await pilot.press("enter")
+        await wait_until(full.exists, message="the export")
+        await wait_until(lambda: f"Exported to {full}" in toasts(app))
         await quit_app(app, pilot)
 
 

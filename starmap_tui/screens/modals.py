@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
+from starmap_tui.exports import export_target
 from starmap_tui.widgets.safe_text import literal
 
 EXPORT_FORMATS: tuple[tuple[str, str], ...] = (
@@ -31,10 +34,13 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, *, yes_label: str = "Yes") -> None:
+    def __init__(
+        self, question: str, *, yes_label: str = "Yes", no_label: str = "No"
+    ) -> None:
         super().__init__(classes="dialog")
         self.question = question
         self.yes_label = yes_label
+        self.no_label = no_label
 
     def compose(self) -> ComposeResult:
         """The question and two buttons."""
@@ -42,7 +48,7 @@ class ConfirmModal(ModalScreen[bool]):
             yield Static(literal(self.question, multiline=True), classes="question")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes_label} (y)", variant="error", id="yes")
-                yield Button("No (n)", id="no")
+                yield Button(f"{self.no_label} (n)", id="no")
 
     def on_mount(self) -> None:
         """Start on No, so a stray enter changes nothing."""
@@ -111,7 +117,7 @@ class ExportModal(ModalScreen[ExportChoice | None]):
         self.default_path = default_path
 
     def compose(self) -> ComposeResult:
-        """Format choices, the path, and buttons."""
+        """Format choices, the path, where it will be written, and buttons."""
         chosen = format_of(self.default_path)
         with Vertical(classes="dialog-box"):
             yield Label("Format")
@@ -120,6 +126,7 @@ class ExportModal(ModalScreen[ExportChoice | None]):
                     yield RadioButton(label, value=fmt == chosen, name=fmt)
             yield Label("Save to")
             yield Input(str(self.default_path), id="export-path")
+            yield Static("", id="export-where")
             yield Static("", id="export-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export (enter)", variant="primary", id="export")
@@ -128,6 +135,7 @@ class ExportModal(ModalScreen[ExportChoice | None]):
     def on_mount(self) -> None:
         """Start in the path field: enter exports at once."""
         self.query_one("#export-path", Input).focus()
+        self._show_where()
 
     @property
     def chosen_format(self) -> str:
@@ -143,6 +151,16 @@ class ExportModal(ModalScreen[ExportChoice | None]):
                 Path(field.value.strip()).with_suffix(f".{self.chosen_format}")
             )
 
+    @on(Input.Changed, "#export-path")
+    def _show_where(self) -> None:
+        # The field may hold a relative path or ~; say exactly where it goes.
+        text = self.query_one("#export-path", Input).value.strip()
+        where = Text("Writes ", style="dim")
+        if text:
+            where.append(str(export_target(text)))
+        self.query_one("#export-where", Static).update(where if text else "")
+        self.query_one("#export-error", Static).update("")
+
     @on(Input.Submitted)
     @on(Button.Pressed, "#export")
     def _submit(self) -> None:
@@ -150,7 +168,25 @@ class ExportModal(ModalScreen[ExportChoice | None]):
         if not text:
             self.query_one("#export-error", Static).update("Give a file to write.")
             return
-        self.dismiss((self.chosen_format, Path(text).expanduser()))
+        choice = (self.chosen_format, export_target(text))
+        target = choice[1]
+        if target.exists() and not target.is_dir():
+            question = f"{target} already exists. Overwrite it?"
+            confirm = ConfirmModal(
+                question, yes_label="Overwrite", no_label="Choose another name"
+            )
+            self.app.push_screen(confirm, partial(self._overwrite_answered, choice))
+            return
+        self.dismiss(choice)
+
+    def _overwrite_answered(self, choice: ExportChoice, overwrite: bool | None) -> None:
+        if overwrite:
+            self.dismiss(choice)
+            return
+        self.query_one("#export-path", Input).focus()
+        self.query_one("#export-error", Static).update(
+            "That file exists: change the name, or export again to overwrite it."
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

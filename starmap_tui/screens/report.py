@@ -8,12 +8,16 @@ App's runner's work: the screen only queues jobs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual import events
+from textual.actions import parse as parse_action
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -37,17 +41,35 @@ if TYPE_CHECKING:
     from starmap_tui.storage.repository import Repository
 
 EDIT_HINT = "ctrl+s saves it as a new revision (the old text is kept); esc discards."
-CONTEXT_HINT = (
-    "Regenerate the final report. Add context it should take into account "
-    "(optional): ctrl+s queues it, esc cancels. The current report is kept as a "
-    "revision."
-)
+CONTEXT_HINTS = {
+    "generate": (
+        "Generate the final report. Add context it should take into account "
+        "(optional): ctrl+s queues it, esc cancels."
+    ),
+    "regenerate": (
+        "Regenerate the final report. Add context it should take into account "
+        "(optional): ctrl+s queues it, esc cancels. The current report is kept "
+        "as a revision."
+    ),
+}
+SAVE_LABELS = {"edit": "Save", "generate": "Generate", "regenerate": "Regenerate"}
 CONTEXT_PLACEHOLDER = (
     "e.g. The pilot clinic is Aurora; union reps must approve schedules; "
     "budget is now capped at $60,000."
 )
 # Actions that only make sense while the report is shown, not in the editor.
-VIEW_ACTIONS = frozenset({"edit", "regenerate", "export", "copy", "retry", "toc"})
+VIEW_ACTIONS = frozenset(
+    {"edit", "generate", "regenerate", "export", "copy", "retry", "toc"}
+)
+# What the keys that need a report say when there is none.
+NO_REPORT = {
+    "edit": "There is no report to edit yet.",
+    "export": "There is no report to export yet.",
+    "copy": "There is no report to copy yet.",
+    "toc": "There is no report yet, so no contents to show.",
+    "generate": "There is no report yet.",
+}
+FINISH_FIRST = "Finish the questionnaire in the wizard first."
 
 
 class ReportScreen(Screen[None]):
@@ -56,13 +78,59 @@ class ReportScreen(Screen[None]):
     AUTO_FOCUS = "#report-scroll"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="report.back"),
-        Binding("e", "edit", "Edit", id="report.edit"),
-        Binding("g", "regenerate", "Regenerate", id="report.regenerate"),
-        Binding("x", "export", "Export", id="report.export"),
-        Binding("y", "copy", "Copy", id="report.copy"),
-        Binding("r", "retry", "Retry", id="report.retry"),
-        Binding("t", "toc", "Contents", id="report.toc"),
-        Binding("ctrl+s", "save", "Save", id="report.save"),
+        Binding("e", "edit", "Edit", tooltip="Edit the report", id="report.edit"),
+        # One key, two names: "Regenerate" only once there is a final report.
+        Binding(
+            "g",
+            "generate",
+            "Generate",
+            tooltip="Generate the final report",
+            id="report.generate",
+        ),
+        Binding(
+            "g",
+            "regenerate",
+            "Regenerate",
+            tooltip="Regenerate the final report (the current one is kept)",
+            id="report.regenerate",
+        ),
+        Binding(
+            "x",
+            "export",
+            "Export",
+            tooltip="Export the report as Markdown, HTML or JSON",
+            id="report.export",
+        ),
+        Binding(
+            "y",
+            "copy",
+            "Copy",
+            tooltip="Copy the report's Markdown to the clipboard",
+            id="report.copy",
+        ),
+        Binding(
+            "r",
+            "retry",
+            "Retry",
+            tooltip="Queue the failed or cancelled step again",
+            id="report.retry",
+        ),
+        Binding(
+            "t",
+            "toc",
+            "Contents",
+            tooltip="Show or hide the table of contents",
+            id="report.toc",
+        ),
+        # The editor's ctrl+s is named for what it does in each mode.
+        Binding("ctrl+s", "save('edit')", "Save", id="report.save"),
+        Binding("ctrl+s", "save('generate')", "Generate", id="report.save_generate"),
+        Binding(
+            "ctrl+s",
+            "save('regenerate')",
+            "Regenerate",
+            id="report.save_regenerate",
+        ),
     ]
 
     def __init__(self, starmap_id: str) -> None:
@@ -132,8 +200,20 @@ class ReportScreen(Screen[None]):
         finally:
             self._reloading = False
 
+    @property
+    def painting(self) -> bool:
+        """Whether the screen's widgets are there to paint into.
+
+        A screen being removed (popped, or the app quitting) loses its widgets
+        before its unmount arrives; a store read under way meanwhile must paint
+        nothing. Textual stops displaying the screen as the removal starts.
+        """
+        return self.display
+
     async def _reload(self) -> None:
         record = await (await self.repo()).get_starmap(self.starmap_id)
+        if not self.painting:
+            return
         if record is None:
             self._show_missing()
             return
@@ -177,7 +257,7 @@ class ReportScreen(Screen[None]):
         self._show_notice(record)
         state = self.state
         assert state is not None
-        if self.mode != "view":
+        if self.mode != "view" or not self.painting:
             return
         body = self.query_one("#report-body")
         body.display = bool(state.body)
@@ -187,6 +267,8 @@ class ReportScreen(Screen[None]):
     def _show_notice(self, record: StarmapRecord) -> None:
         self.record = record
         self.state = state = report_state(record)
+        if not self.painting:
+            return
         # The store is re-read every second; repainting unchanged widgets would
         # re-lay out the whole (long) document each time.
         shown = (record.title, record.status, state.kind, state.notice, state.phase)
@@ -202,6 +284,8 @@ class ReportScreen(Screen[None]):
         kind_changed = state.kind != self._shown_kind
         self._shown_body, self._shown_kind = state.body, state.kind
         await self.query_one(Markdown).update(clean(state.body, multiline=True))
+        if not self.painting:
+            return
         plan = (state.data or {}).get("delivery_plan")
         budget = (state.data or {}).get("budget")
         shown = [
@@ -242,59 +326,108 @@ class ReportScreen(Screen[None]):
 
     def action_toc(self) -> None:
         """Show or hide the table of contents."""
+        if self._refuse("toc"):
+            return
         toc = self.query_one(MarkdownTableOfContents)
         toc.display = not toc.display
 
     # -- which keys apply now ------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide editor keys while reading, reading keys while editing."""
-        state = self.state
+        """Which keys show, and which are dimmed because they can't run now.
+
+        Editor keys are hidden while reading and reading keys while editing;
+        ``g`` shows as Generate until there is a final report, then as
+        Regenerate. A key that needs a report is dimmed (None), not hidden,
+        and says why when pressed (see :meth:`on_key`).
+        """
         if action == "save":
-            return self.mode != "view"
+            return self.mode != "view" and parameters == (self.mode,)
         if action not in VIEW_ACTIONS:
             return True
         if self.mode != "view":
             return False
+        state = self.state
         if action == "retry":
             return bool(state and state.can_retry)
-        if action == "regenerate":
-            usable = state is not None and state.body and not state.pending_final
-            return True if usable else None
-        if action in ("edit", "export", "copy"):
-            return True if state and state.body else None
-        return True
+        has_final = state is not None and state.kind == "final"
+        if (action == "generate" and has_final) or (
+            action == "regenerate" and not has_final
+        ):
+            return False
+        return None if self.unavailable_reason(action) else True
+
+    def unavailable_reason(self, action: str) -> str | None:
+        """Why a reading action can't run now, or None when it can."""
+        state = self.state
+        if state is None or not state.body:
+            if action in NO_REPORT:
+                return f"{NO_REPORT[action]} {FINISH_FIRST}"
+            return None
+        if action in ("generate", "regenerate") and state.pending_final:
+            return "The final report is already being generated."
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        """A dimmed key of this screen says why it does nothing now."""
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled or active.node is not self:
+            return
+        reason = self.unavailable_reason(active.binding.action)
+        if reason:
+            event.stop()
+            self.notify(reason, severity="warning")
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """The report's actions for the command palette, from its live bindings."""
+        for binding in Binding.make_bindings(self.BINDINGS):
+            name, parameters = _split_action(binding.action)
+            if name == "back" or self.check_action(name, parameters) is not True:
+                continue
+            key = self.app.get_key_display(binding)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} · key {key}",
+                partial(self.run_action, binding.action),
+            )
 
     # -- edit and regenerate -------------------------------------------------
+
+    def _refuse(self, action: str) -> bool:
+        """Say why ``action`` can't run now; True when it can't."""
+        reason = self.unavailable_reason(action)
+        if reason:
+            self.notify(reason, severity="warning")
+        return reason is not None
 
     def action_edit(self) -> None:
         """Open the shown report in an editor."""
         state = self.state
-        if state is None or not state.body:
-            self.notify("There is no report to edit yet.", severity="warning")
+        if self._refuse("edit") or state is None:
             return
         self._editing_kind = state.kind
         label = f"Editing the {state.kind} report. {EDIT_HINT}"
         self._open_editor("edit", state.body, label)
 
+    def action_generate(self) -> None:
+        """Ask for extra context, then queue the first final report."""
+        if not self._refuse("generate"):
+            self._open_editor("generate", "", CONTEXT_HINTS["generate"])
+
     def action_regenerate(self) -> None:
         """Ask for extra context, then queue a new final report."""
-        state = self.state
-        if state is None or not state.body:
-            self.notify("Finish the questionnaire first: there is no report yet.")
-            return
-        if state.pending_final:
-            self.notify("The final report is already being generated.")
-            return
-        self._open_editor("context", "", CONTEXT_HINT)
+        if not self._refuse("regenerate"):
+            self._open_editor("regenerate", "", CONTEXT_HINTS["regenerate"])
 
     def _open_editor(self, mode: str, text: str, label: str) -> None:
         self.mode = mode
         self._editing_from = text
         editor = self.query_one(TextArea)
         editor.load_text(text)
-        editor.placeholder = CONTEXT_PLACEHOLDER if mode == "context" else ""
+        editor.placeholder = CONTEXT_PLACEHOLDER if mode != "edit" else ""
         self.query_one("#report-editor-label", Static).update(label)
+        save = self.query_one("#report-editor-save", Button)
+        save.label = f"{SAVE_LABELS[mode]}  ctrl+s"
         self.query_one("#report-body").display = False
         self.query_one("#report-editor").display = True
         editor.focus()
@@ -309,13 +442,15 @@ class ReportScreen(Screen[None]):
         if self.record is not None:
             await self.show_record(self.record)
 
-    async def action_save(self) -> None:
-        """Save the edit as a revision, or queue the regeneration."""
+    async def action_save(self, mode: str | None = None) -> None:
+        """Save the edit as a revision, or queue the final report."""
+        if mode is not None and mode != self.mode:
+            return
         text = self.query_one(TextArea).text
         if self.mode == "edit":
             await self._save_edit(text)
-        elif self.mode == "context":
-            await self._queue_regeneration(text.strip())
+        elif self.mode in ("generate", "regenerate"):
+            await self._queue_final(text.strip())
 
     async def _save_edit(self, body: str) -> None:
         if not body.strip():
@@ -332,7 +467,8 @@ class ReportScreen(Screen[None]):
         await self._close_editor()
         self.notify(f"Saved the {kind} report as a new revision.")
 
-    async def _queue_regeneration(self, extra_context: str) -> None:
+    async def _queue_final(self, extra_context: str) -> None:
+        regenerating = self.mode == "regenerate"
         repo = await self.repo()
         await repo.enqueue(
             self.starmap_id, "final", params={"extra_context": extra_context}
@@ -340,7 +476,10 @@ class ReportScreen(Screen[None]):
         self.app.jobs_changed()  # type: ignore[attr-defined]
         await self._close_editor()
         self.request_reload()
-        self.notify("Regenerating the final report; the current one is kept.")
+        if regenerating:
+            self.notify("Regenerating the final report; the current one is kept.")
+        else:
+            self.notify("Generating the final report.")
 
     async def action_back(self) -> None:
         """Leave the editor (discarding it), or go back to the previous screen."""
@@ -351,8 +490,10 @@ class ReportScreen(Screen[None]):
         was = self.mode
         await self._close_editor()
         if changed:
-            what = "Edit" if was == "edit" else "Regeneration"
-            self.notify(f"{what} cancelled; nothing was saved.")
+            if was == "edit":
+                self.notify("Edit cancelled; nothing was saved.")
+            else:
+                self.notify("Cancelled; no final report was queued.")
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         """The editor's Save and Cancel buttons."""
@@ -390,8 +531,7 @@ class ReportScreen(Screen[None]):
     def action_copy(self) -> None:
         """Copy the shown report's Markdown to the clipboard (OSC 52)."""
         state = self.state
-        if state is None or not state.body:
-            self.notify("There is no report to copy yet.", severity="warning")
+        if self._refuse("copy") or state is None:
             return
         self.app.copy_to_clipboard(state.body)
         self.notify(
@@ -405,8 +545,7 @@ class ReportScreen(Screen[None]):
         from starmap_tui.screens.modals import ExportModal
 
         record = self.record
-        if record is None or not record.report:
-            self.notify("There is no report to export yet.", severity="warning")
+        if self._refuse("export") or record is None:
             return
         default = default_export_path(record.title)
         self.app.push_screen(ExportModal(default), callback=self._export_chosen)
@@ -429,6 +568,12 @@ class ReportScreen(Screen[None]):
         await repo.log_activity(self.starmap_id, "exported", f"{fmt} → {target}")
         self.notify(f"Exported to {target}", title="Exported", markup=False)
         return target
+
+
+def _split_action(action: str) -> tuple[str, tuple[object, ...]]:
+    """``save('edit')`` → ``("save", ("edit",))``."""
+    _namespace, name, parameters = parse_action(action)
+    return name, parameters
 
 
 def _subtitle(record: StarmapRecord, state: ReportState) -> Text:
