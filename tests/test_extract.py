@@ -241,3 +241,23 @@ def test_a_fifty_kilobyte_truncated_reply_is_refused_quickly() -> None:
 
     assert error.truncated
     assert elapsed < 0.25
+
+
+# --- output that parses in principle but cannot be used ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"summary": {"problem_statement": "Reps \\ud800 stall"}}', "surrogate"),
+        ("[" * 100_000 + "]" * 100_000, "nested"),
+        ('{"summary": {"confidence": ' + "9" * 5000 + "}}", "digits"),
+    ],
+    ids=["lone-surrogate", "deep-nesting", "huge-number"],
+)
+def test_unusable_json_is_a_readable_extraction_error(text: str, words: str) -> None:
+    error = _fails(text)
+
+    assert words in str(error)
+    assert len(str(error)) < 200
+    assert not error.truncated

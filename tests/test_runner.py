@@ -500,3 +500,49 @@ async def test_giving_up_does_not_promise_another_try(repo, fake_llm, runner_for
     assert job.error.startswith("Gave up after 2 attempts")
     assert "will retry" not in job.error.lower()
     assert "retrying" not in job.error.lower()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "lone-surrogate",
+        "[" * 100_000 + "]" * 100_000,
+        '{"questions": ' + "9" * 5000 + "}",
+    ],
+    ids=["lone-surrogate", "deep-nesting", "huge-number"],
+)
+async def test_unusable_json_is_repaired_not_an_internal_error(
+    bad, repo, fake_llm, runner_for
+):
+    record = await draft(repo)
+    answer = await model_answer(record, "questions")
+    if bad == "lone-surrogate":
+        # A complete, valid answer but for one broken escape in a label.
+        bad = answer.replace('"label": "', '"label": "\\ud800', 1)
+        assert bad != answer
+    fake_llm.script(openai_reply(bad), openai_reply(answer))
+    await repo.enqueue(record.id, "questions")
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+
+    assert job.status == "succeeded", job.error
+    assert len(fake_llm.requests) == 2
+    second_prompt = fake_llm.requests[1].body["messages"][-1]["content"]
+    assert "could not be used" in second_prompt
+
+
+async def test_unusable_json_every_time_fails_with_a_short_reason(
+    repo, fake_llm, runner_for
+):
+    record = await draft(repo)
+    fake_llm.script(*[openai_reply('{"questions": ' + "9" * 5000 + "}")] * 3)
+    await repo.enqueue(record.id, "questions")
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+
+    assert job.status == "failed"
+    assert "Internal error" not in job.error
+    assert "digits" in job.error
+    assert len(job.error) <= 400

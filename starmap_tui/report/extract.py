@@ -91,6 +91,49 @@ def _without_trailing_commas(candidate: str) -> str:
     )
 
 
+def _unusable(exc: Exception) -> ExtractionError:
+    """A readable error for JSON that parses in principle but cannot be used."""
+    if isinstance(exc, RecursionError):
+        return ExtractionError("The JSON is nested far too deeply to be a report.")
+    if "digits" in str(exc):
+        return ExtractionError("The JSON holds a number with thousands of digits.")
+    return ExtractionError("The JSON holds a value that cannot be read.")
+
+
+def _decode_at(text: str, start: int) -> tuple[Any, int]:
+    """Decode the value at ``start``; absurd nesting or numbers are unusable."""
+    try:
+        return _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as exc:
+        raise _unusable(exc) from None
+
+
+def _decode(candidate: str) -> Any:
+    """Decode a whole candidate; absurd nesting or numbers are unusable."""
+    try:
+        return _DECODER.decode(candidate)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as exc:
+        raise _unusable(exc) from None
+
+
+def _usable(value: Any) -> Any:
+    """The value, if it can be stored as UTF-8 JSON (no lone surrogate escapes)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ExtractionError(
+            "The JSON holds a broken character escape (a lone surrogate such as "
+            "\\ud800)."
+        ) from None
+    except (RecursionError, ValueError) as exc:
+        raise _unusable(exc) from None
+    return value
+
+
 def _values(text: str) -> Iterator[Any]:
     """Each complete top-level JSON object or array in ``text``, in order.
 
@@ -103,16 +146,16 @@ def _values(text: str) -> Iterator[Any]:
     while match := _START.search(text, pos):
         start = match.start()
         try:
-            value, pos = _DECODER.raw_decode(text, start)
+            value, pos = _decode_at(text, start)
         except json.JSONDecodeError:
             pos = _closing(text, start)
             try:
-                value = _DECODER.decode(_without_trailing_commas(text[start:pos]))
+                value = _decode(_without_trailing_commas(text[start:pos]))
             except json.JSONDecodeError as exc:
                 first_error = first_error or exc
                 continue
         found = True
-        yield value
+        yield _usable(value)
     if found:
         return
     if first_error is not None:

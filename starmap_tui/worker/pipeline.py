@@ -30,6 +30,7 @@ from starmap_tui.worker.providers.base import (
 EXPECTED_CHARS = {"questions": 3_500, "preliminary": 11_000, "final": 14_000}
 REPAIR_TRIES = 2
 MAX_TOKENS_CEILING = 32_768
+PROBLEM_LIMIT = 300
 
 ProgressCallback = Callable[[int, str, float | None], None]
 
@@ -194,9 +195,12 @@ def interpret(
 def describe(exc: Exception) -> str:
     """A short description of why an answer was unusable."""
     errors = getattr(exc, "errors", None)
-    if errors:
-        return "; ".join(str(e) for e in list(errors)[:8])
-    return str(exc)
+    text = "; ".join(str(e) for e in list(errors)[:8]) if errors else str(exc)
+    if len(text) > PROBLEM_LIMIT:
+        # The reason is shown to people and sent back in the repair hint; a
+        # model's huge value quoted in it helps neither.
+        text = text[: PROBLEM_LIMIT - 1].rstrip() + "…"
+    return text
 
 
 def repair_hint(problem: str) -> str:

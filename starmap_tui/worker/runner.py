@@ -17,12 +17,14 @@ import os
 import random
 import re
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from starmap_tui.storage.errors import StoreError, UnknownStarmap
 from starmap_tui.storage.records import JobRecord, StarmapRecord, utcnow
 from starmap_tui.storage.repository import Repository
 from starmap_tui.worker.pipeline import (
@@ -106,6 +108,21 @@ def short_error(text: str, limit: int = ERROR_TEXT_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rstrip() + "…"
+
+
+def is_store_hiccup(exc: BaseException) -> bool:
+    """Whether an error came from the store itself (a lock, a full disk, I/O).
+
+    Those pass; anything else raised while storing a result is about the
+    result, and writing it again would fail the same way.
+    """
+    if isinstance(exc, UnknownStarmap):
+        return False
+    if isinstance(exc, (StoreError, sqlite3.Error, OSError)):
+        return True
+    if isinstance(getattr(exc, "orig", None), sqlite3.Error):
+        return True
+    return type(exc).__module__.split(".")[0] == "sqlalchemy"
 
 
 def final_reason(message: str) -> str:
@@ -350,7 +367,12 @@ class Runner:
                 ),
                 f"store the result of job {job.id}",
             )
-        except Exception:
+        except Exception as exc:
+            if not is_store_hiccup(exc):
+                # Not the store but the result itself: trying again cannot help.
+                log.exception("job %s produced a result that cannot be stored", job.id)
+                await self._fail(job, f"Internal error: {exc!r}. See the log file.")
+                return
             log.warning("giving job %s back: its result could not be stored", job.id)
             released = await self._with_store_retries(
                 lambda: self.repo.release_job(job.id, self.owner),
@@ -372,7 +394,7 @@ class Runner:
             try:
                 return await write()
             except Exception as exc:
-                if time.monotonic() + delay > deadline:
+                if not is_store_hiccup(exc) or time.monotonic() + delay > deadline:
                     raise
                 log.warning("could not %s (%r); trying again", what, exc)
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
