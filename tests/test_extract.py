@@ -261,3 +261,31 @@ def test_unusable_json_is_a_readable_extraction_error(text: str, words: str) -> 
     assert words in str(error)
     assert len(str(error)) < 200
     assert not error.truncated
+
+
+# --- choosing among several candidates --------------------------------------
+
+
+def _is_report(value: object) -> bool:
+    return isinstance(value, dict) and "summary" in value
+
+
+def test_a_small_object_in_prose_loses_to_the_preferred_one() -> None:
+    text = f'Note: I kept "confidence" at {{"value": 0.4}}.\n\n{REPORT_TEXT}'
+
+    assert extract_json(text, prefer=_is_report) == REPORT
+
+
+def test_without_a_preferred_candidate_the_largest_is_taken() -> None:
+    text = f'Note: {{"value": 0.4}} then {REPORT_TEXT}'
+
+    assert extract_json(text, prefer=lambda value: False) == REPORT
+
+
+def test_a_cut_off_answer_after_a_small_object_is_still_cut_off() -> None:
+    text = f'Note: {{"value": 0.4}} then {REPORT_TEXT[:-20]}'
+
+    with pytest.raises(ExtractionError) as info:
+        extract_json(text, prefer=_is_report)
+
+    assert info.value.truncated

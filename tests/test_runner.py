@@ -546,3 +546,21 @@ async def test_unusable_json_every_time_fails_with_a_short_reason(
     assert "Internal error" not in job.error
     assert "digits" in job.error
     assert len(job.error) <= 400
+
+
+async def test_a_small_object_in_prose_before_the_report_does_not_win(
+    repo, fake_llm, runner_for
+):
+    record = await draft(repo)
+    answer = await model_answer(record, "preliminary")
+    fake_llm.script(
+        openai_reply(f'Note: I kept "confidence" at {{"value": 0.4}}.\n\n{answer}')
+    )
+    await repo.enqueue(record.id, "preliminary")
+    await runner_for().start()
+
+    job = await settled(repo, record.id, "preliminary")
+
+    assert job.status == "succeeded", job.error
+    assert len(fake_llm.requests) == 1
+    assert (await repo.get_starmap(record.id)).preliminary_report

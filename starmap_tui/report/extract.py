@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _DECODER = json.JSONDecoder(strict=False)
@@ -180,21 +180,59 @@ def _search(text: str, *, last: bool) -> Any:
     return next(_values(text))
 
 
+def _gathered(values: Iterator[Any], found: list[Any]) -> ExtractionError | None:
+    """Add the values to ``found`` until one fails; return that failure."""
+    try:
+        for value in values:
+            found.append(value)
+    except ExtractionError as error:
+        return error
+    return None
+
+
+def _choose(text: str, *, last: bool, prefer: Callable[[Any], bool]) -> Any:
+    """The first candidate ``prefer`` accepts, else the largest one.
+
+    A small object quoted in prose ("I kept {"value": 0.4}") must not win over
+    the real answer that follows it.
+    """
+    found: list[Any] = []
+    for fence in _FENCE.finditer(text):
+        _gathered(_values(fence.group(1)), found)
+    error = _gathered(_values(text), found)
+    ordered = list(reversed(found)) if last else found
+    for value in ordered:
+        if prefer(value):
+            return value
+    if error is not None and (error.truncated or not found):
+        # A cut-off candidate may be the real answer: never offer a smaller one.
+        raise error
+    return max(ordered, key=lambda value: len(json.dumps(value)))
+
+
 def _straighten(text: str) -> str:
     """Turn smart quotes that stand where JSON quotes belong into ``"``."""
     text = _SMART_OPEN.sub(lambda match: match.group(1) + '"', text)
     return _SMART_CLOSE.sub(lambda match: '"' + match.group(1), text)
 
 
-def _search_with_quotes(text: str, *, last: bool) -> Any:
+def _search_with_quotes(
+    text: str, *, last: bool, prefer: Callable[[Any], bool] | None
+) -> Any:
     """Search as written; if that fails and smart quotes occur, straightened."""
+
+    def search(body: str) -> Any:
+        if prefer is None:
+            return _search(body, last=last)
+        return _choose(body, last=last, prefer=prefer)
+
     try:
-        return _search(text, last=last)
+        return search(text)
     except ExtractionError as error:
         if not _SMART.search(text):
             raise
         try:
-            return _search(_straighten(text), last=last)
+            return search(_straighten(text))
         except ExtractionError:
             raise error from None
 
@@ -211,10 +249,13 @@ def _without_reasoning(text: str) -> tuple[str, bool]:
     return text[opener.end() :], True
 
 
-def extract_json(text: str) -> Any:
+def extract_json(text: str, prefer: Callable[[Any], bool] | None = None) -> Any:
     """The first complete JSON object or array in a model's reply.
 
-    After a reasoning block that never closes, the last one is taken. Raises
+    With ``prefer``, the first candidate it accepts is taken (the largest if it
+    accepts none), so a small object quoted in prose before the answer does
+    not win. After a reasoning block that never closes, the last one is
+    taken. Raises
     :class:`ExtractionError` when there is none, when it is invalid beyond
     repair, or when it was cut off.
     """
@@ -223,7 +264,7 @@ def extract_json(text: str) -> Any:
     body, unclosed = _without_reasoning(text)
     try:
         # Reasoning left open may hold drafts; the answer, if any, comes last.
-        return _search_with_quotes(body, last=unclosed)
+        return _search_with_quotes(body, last=unclosed, prefer=prefer)
     except ExtractionError as error:
         if unclosed and not error.truncated:
             raise ExtractionError(

@@ -173,7 +173,9 @@ def interpret(
     ``source`` names the provider and model; it becomes the report's
     provenance line unless the generator named itself.
     """
-    data = extract_json(raw)
+    data = extract_json(
+        raw, prefer=_looks_like_questions if kind == "questions" else _looks_like_report
+    )
     if kind == "questions":
         return normalise_questions(data).to_dict(), None
     report = validate_report(data)
@@ -190,6 +192,23 @@ def interpret(
         preliminary=kind == "preliminary",
     )
     return report.model_dump(mode="json"), markdown
+
+
+def _looks_like_questions(value: Any) -> bool:
+    """Whether a JSON candidate is a usable set of deep-dive questions."""
+    try:
+        normalise_questions(value)
+    except (QuestionsInvalid, ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _looks_like_report(value: Any) -> bool:
+    """Whether a JSON candidate is a report with at least one section."""
+    try:
+        return not validate_report(value).is_empty()
+    except (ReportInvalid, ValueError, TypeError, AttributeError):
+        return False
 
 
 def describe(exc: Exception) -> str:
