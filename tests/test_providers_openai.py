@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -15,6 +16,7 @@ import pytest
 from fakellm import FakeLLM, Pause, Reply, closed_port, split_every, sse
 
 from starmap_tui.config import Settings
+from starmap_tui.worker.providers import sse as sse_module
 from starmap_tui.worker.providers.base import (
     GenerationRequest,
     OutputTruncated,
@@ -501,3 +503,43 @@ async def test_a_plain_string_error_in_a_200_stream_never_shows_the_key(
         await provider.aclose()
     assert "sk-test-secret-key-42" not in caught.value.message
     assert "invalid key" in caught.value.message
+
+
+# --- wrong servers and oversized answers --------------------------------------
+
+
+async def test_a_web_page_instead_of_a_stream_is_permanent(fake_llm: FakeLLM) -> None:
+    page = b"<!doctype html><html><body>Welcome to nginx!</body></html>"
+    headers = {"content-type": "text/html; charset=utf-8"}
+    fake_llm.script(Reply(chunks=[page], headers=headers), Reply(chunks=[page]))
+
+    with pytest.raises(PermanentError) as caught:
+        await run(OpenAIProvider(settings_for(fake_llm)))
+
+    assert "answered with text/html, not an event stream" in caught.value.message
+    assert "check the base URL" in caught.value.message
+    assert len(fake_llm.requests) == 1
+
+
+async def test_one_endless_data_line_is_refused_as_too_large(
+    fake_llm: FakeLLM,
+) -> None:
+    line = b"data: " + b"x" * (sse_module.MAX_LINE_CHARS + 1000)
+    fake_llm.script(Reply(chunks=split_every(line, 1 << 16)))
+
+    with pytest.raises(PermanentError, match="too large"):
+        await run(OpenAIProvider(settings_for(fake_llm, read_timeout=5)))
+
+
+def test_a_long_line_is_buffered_in_linear_time() -> None:
+    decoder = SSEDecoder()
+    piece = b"x" * 4096
+    started = time.perf_counter()
+    decoder.feed(b"data: ")
+    for _ in range(900):  # a 3.7 MB line in 4 KB reads
+        assert decoder.feed(piece) == []
+    events = decoder.feed(b"\n\n")
+    elapsed = time.perf_counter() - started
+
+    assert len(events[0].data) == 900 * 4096
+    assert elapsed < 0.25

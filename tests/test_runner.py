@@ -564,3 +564,17 @@ async def test_a_small_object_in_prose_before_the_report_does_not_win(
     assert job.status == "succeeded", job.error
     assert len(fake_llm.requests) == 1
     assert (await repo.get_starmap(record.id)).preliminary_report
+
+
+async def test_an_endless_answer_is_refused_as_too_large(repo, fake_llm, runner_for):
+    record = await draft(repo)
+    piece = '{"questions": "' + "x" * 100_000
+    fake_llm.script(Reply(chunks=openai_reply(piece * 25, piece=100_000).chunks))
+    await repo.enqueue(record.id, "questions")
+    await runner_for().start()
+
+    job = await settled(repo, record.id)
+
+    assert job.status == "failed"
+    assert "too large" in job.error
+    assert len(fake_llm.requests) == 1

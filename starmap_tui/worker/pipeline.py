@@ -31,6 +31,8 @@ EXPECTED_CHARS = {"questions": 3_500, "preliminary": 11_000, "final": 14_000}
 REPAIR_TRIES = 2
 MAX_TOKENS_CEILING = 32_768
 PROBLEM_LIMIT = 300
+# A full 32k-token report is about 130,000 characters.
+MAX_ANSWER_CHARS = 2_000_000
 
 ProgressCallback = Callable[[int, str, float | None], None]
 
@@ -158,6 +160,12 @@ async def _collect(
         async for chunk in stream:
             parts.append(chunk)
             size += len(chunk)
+            if size > MAX_ANSWER_CHARS:
+                raise PermanentError(
+                    f"The model's answer grew past {MAX_ANSWER_CHARS:,} characters, "
+                    "far more than any report: the answer was too large to use. "
+                    "Check the model and the base URL."
+                )
             progress.update(size, phase)
     text = "".join(parts)
     if not text.strip():

@@ -26,6 +26,20 @@ import httpx
 
 from .base import PermanentError, ProviderError, TransientError
 
+# Far beyond any real answer (a 32k-token report is well under 1 MB of text,
+# a few MB with its SSE framing), low enough that a runaway or wrong server
+# cannot grow the process without bound.
+MAX_LINE_CHARS = 4_000_000
+MAX_RESPONSE_BYTES = 64_000_000
+
+
+def too_large(url: str, what: str, limit: int) -> PermanentError:
+    """The error for an answer past one of the size limits."""
+    return PermanentError(
+        f"{url} sent {what} larger than {limit // 1_000_000} MB, far more than any "
+        "report: the answer was too large to use. Check the base URL and the model."
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class SSEEvent:
@@ -35,21 +49,50 @@ class SSEEvent:
     data: str
 
 
+class LineTooLong(ValueError):
+    """One SSE line grew past the decoder's limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"an SSE line longer than {limit} characters")
+        self.limit = limit
+
+
 class SSEDecoder:
     """Incremental SSE parser that accepts bytes split at any point."""
 
-    __slots__ = ("_data", "_decoder", "_event", "_started", "_tail")
+    __slots__ = (
+        "_data",
+        "_decoder",
+        "_event",
+        "_max_line",
+        "_pending",
+        "_pending_size",
+        "_started",
+        "_tail",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, max_line: int = MAX_LINE_CHARS) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._tail = ""
+        # Pieces of a line still waiting for its end: joined once when it
+        # comes, so a long line costs linear time, not a copy per chunk.
+        self._pending: list[str] = []
+        self._pending_size = 0
+        self._max_line = max_line
         self._event = ""
         self._data: list[str] = []
         self._started = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        """Take the next bytes; return the events they complete."""
-        text = self._tail + self._decoder.decode(chunk)
+        """Take the next bytes; return the events they complete.
+
+        Raises :class:`LineTooLong` when one line outgrows ``max_line``.
+        """
+        piece = self._decoder.decode(chunk)
+        if "\n" not in piece and "\r" not in piece:
+            self._hold(piece)
+            return []
+        text = self._joined_tail() + piece
         if not self._started and text:
             self._started = True
             text = text.removeprefix("\ufeff")
@@ -65,9 +108,25 @@ class SSEDecoder:
         self._tail = tail + "\r" if hold_cr else tail
         return self._take_lines(lines)
 
+    def _hold(self, piece: str) -> None:
+        """Keep a piece of a line whose end has not come yet."""
+        if not piece:
+            return
+        self._pending.append(piece)
+        self._pending_size += len(piece)
+        if len(self._tail) + self._pending_size > self._max_line:
+            raise LineTooLong(self._max_line)
+
+    def _joined_tail(self) -> str:
+        if self._pending:
+            self._tail += "".join(self._pending)
+            self._pending = []
+            self._pending_size = 0
+        return self._tail
+
     def close(self) -> list[SSEEvent]:
         """End of stream: return the last event even if its blank line is missing."""
-        text = self._tail + self._decoder.decode(b"", final=True)
+        text = self._joined_tail() + self._decoder.decode(b"", final=True)
         self._tail = ""
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         lines.append("")
@@ -390,26 +449,61 @@ class SSEClient:
             raise error_for_status(
                 response.status_code, server_message(body), self.where, response.headers
             )
-        if "json" in response.headers.get("content-type", ""):
+        content_type = response.headers.get("content-type", "")
+        if "json" in content_type:
             # The server ignored stream=true and sent the whole answer at once.
-            async with asyncio.timeout_at(deadline):
-                body = await response.aread()
+            body = await self._read_whole(response, deadline)
             yield [SSEEvent("message", body.decode("utf-8", errors="replace"))]
             return
+        self._check_event_stream(content_type)
 
         decoder = SSEDecoder()
+        received = 0
         chunks = response.aiter_bytes()
         while True:
             async with asyncio.timeout_at(deadline):
                 chunk = await anext(chunks, None)
             if chunk is None:
                 break
-            batch = decoder.feed(chunk)
+            received += len(chunk)
+            if received > MAX_RESPONSE_BYTES:
+                raise too_large(self.where.url, "a stream", MAX_RESPONSE_BYTES)
+            try:
+                batch = decoder.feed(chunk)
+            except LineTooLong as exc:
+                raise too_large(self.where.url, "one line", exc.limit) from None
             if batch:
                 yield batch
         batch = decoder.close()
         if batch:
             yield batch
+
+    def _check_event_stream(self, content_type: str) -> None:
+        """Refuse a reply that is not an event stream (say, a web page).
+
+        A wrong base URL often lands on a web server that answers 200 with
+        HTML; retrying that can never help. A reply with no type is let
+        through, since some small servers send none.
+        """
+        media = content_type.partition(";")[0].strip().lower()
+        if not media or media == "text/event-stream":
+            return
+        raise PermanentError(
+            f"{self.where.url} answered with {media}, not an event stream: check "
+            "the base URL (it should point at the API, often ending in /v1)."
+        )
+
+    async def _read_whole(self, response: httpx.Response, deadline: float) -> bytes:
+        """A whole (unstreamed) body, refused past the size limit."""
+        parts: list[bytes] = []
+        size = 0
+        async with asyncio.timeout_at(deadline):
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise too_large(self.where.url, "an answer", MAX_RESPONSE_BYTES)
+                parts.append(chunk)
+        return b"".join(parts)
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
