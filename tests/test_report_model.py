@@ -430,3 +430,24 @@ def test_provenance_alone_is_no_content() -> None:
 
     assert report.is_empty()
     assert not NAReport(generated_by="x", next_steps=["Book SMEs"]).is_empty()
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (
+            {"delivery_plan": {"phases": [{"name": "Build", "duration_weeks": 5e6}]}},
+            "longer than any project",
+        ),
+        (
+            {"budget": {"items": [{"item": "LMS", "low": 1e13, "high": 1e13}]}},
+            "beyond any training budget",
+        ),
+    ],
+    ids=["phase-weeks", "line-item"],
+)
+def test_absurd_durations_and_amounts_are_refused(data, words) -> None:
+    with pytest.raises(ReportInvalid) as caught:
+        validate_report(data)
+
+    assert words in "; ".join(caught.value.errors)

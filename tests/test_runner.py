@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import sqlite3
@@ -578,3 +579,24 @@ async def test_an_endless_answer_is_refused_as_too_large(repo, fake_llm, runner_
     assert job.status == "failed"
     assert "too large" in job.error
     assert len(fake_llm.requests) == 1
+
+
+async def test_a_report_far_outside_timeline_and_budget_is_sent_back(
+    repo, fake_llm, runner_for
+):
+    record = await draft(repo)
+    answer = await model_answer(record, "preliminary")
+    absurd = json.loads(answer)
+    absurd["delivery_plan"]["phases"][0]["duration_weeks"] = 300
+    absurd["budget"]["items"][0]["high"] = 5_000_000
+    fake_llm.script(openai_reply(json.dumps(absurd)), openai_reply(answer))
+    await repo.enqueue(record.id, "preliminary")
+    await runner_for().start()
+
+    job = await settled(repo, record.id, "preliminary")
+
+    assert job.status == "succeeded", job.error
+    assert len(fake_llm.requests) == 2
+    repair = fake_llm.requests[1].body["messages"][-1]["content"]
+    assert "project timeline (2027-01-11 to 2027-06-30)" in repair
+    assert "budget range is $50,000 - $100,000" in repair

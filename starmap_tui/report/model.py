@@ -54,6 +54,12 @@ _YES = {"true", "yes", "y"}
 _NO = {"false", "no", "n"}
 
 
+# Sanity bounds that hold whatever the project: no phase runs past ten years
+# and no cost line reaches a hundred billion.
+MAX_WEEKS = 520
+MAX_AMOUNT = 1e11
+
+
 class ReportInvalid(ValueError):
     """The data cannot be a report; ``errors`` says why, one short line each."""
 
@@ -169,6 +175,11 @@ def _amount(value: Any) -> float | None:
     number = _parse_number(value, _AMOUNT, "an amount such as 12000")
     if number is not None and number < 0:
         raise ValueError(f"amount must not be negative, got {_show(value)}")
+    if number is not None and number > MAX_AMOUNT:
+        raise ValueError(
+            f"amount {number:,.0f} is beyond any training budget; give a realistic "
+            "amount in the budget's currency"
+        )
     return number
 
 
@@ -177,6 +188,11 @@ def _weeks(value: Any) -> float | None:
     number = _parse_number(value, _WEEKS, "a number of weeks")
     if number is not None and number < 0:
         raise ValueError(f"weeks must not be negative, got {_show(value)}")
+    if number is not None and number > MAX_WEEKS:
+        raise ValueError(
+            f"{number:,.0f} weeks is longer than any project ({MAX_WEEKS} weeks is "
+            "ten years); fit the phase inside the project timeline"
+        )
     return number
 
 

@@ -15,9 +15,10 @@ from typing import Any
 from starmap_tui.questionnaire.normalise import QuestionsInvalid, normalise_questions
 from starmap_tui.report.extract import ExtractionError, extract_json
 from starmap_tui.report.markdown import render_markdown
-from starmap_tui.report.model import ReportInvalid, validate_report
+from starmap_tui.report.model import NAReport, ReportInvalid, validate_report
 from starmap_tui.storage.records import StarmapRecord
 from starmap_tui.worker import prompts
+from starmap_tui.worker.offline.facts import read_budget, read_timeline
 from starmap_tui.worker.providers.base import (
     GenerationRequest,
     OutputTruncated,
@@ -31,6 +32,8 @@ EXPECTED_CHARS = {"questions": 3_500, "preliminary": 11_000, "final": 14_000}
 REPAIR_TRIES = 2
 MAX_TOKENS_CEILING = 32_768
 PROBLEM_LIMIT = 300
+# How far past the timeline or budget a report may go before it is repaired.
+FIT_SLACK = 1.5
 # A full 32k-token report is about 130,000 characters.
 MAX_ANSWER_CHARS = 2_000_000
 
@@ -117,7 +120,13 @@ async def run_step(
             request.prompt = f"{base_prompt}\n\n{repair_hint(problem)}"
         raw = await _stream_with_room(provider, request, progress, attempt)
         try:
-            result, markdown = interpret(record, request.kind, raw, source)
+            result, markdown = interpret(
+                record,
+                request.kind,
+                raw,
+                source,
+                check_fit=not str(request.context.get("extra_context", "")).strip(),
+            )
         except (ExtractionError, QuestionsInvalid, ReportInvalid) as exc:
             problem = describe(exc)
             continue
@@ -174,12 +183,19 @@ async def _collect(
 
 
 def interpret(
-    record: StarmapRecord, kind: str, raw: str, source: str = ""
+    record: StarmapRecord,
+    kind: str,
+    raw: str,
+    source: str = "",
+    *,
+    check_fit: bool = True,
 ) -> tuple[dict[str, Any], str | None]:
     """Extract, validate and (for reports) render a model's answer.
 
     ``source`` names the provider and model; it becomes the report's
-    provenance line unless the generator named itself.
+    provenance line unless the generator named itself. ``check_fit`` holds
+    the report to the questionnaire's timeline and budget; added context may
+    change both, so a regeneration with it is not held to them.
     """
     data = extract_json(
         raw, prefer=_looks_like_questions if kind == "questions" else _looks_like_report
@@ -191,6 +207,9 @@ def interpret(
         raise ReportInvalid(
             "the report is empty", ["the answer held no report sections at all"]
         )
+    misfits = fit_problems(report, record.answers) if check_fit else []
+    if misfits:
+        raise ReportInvalid("the report does not fit the project", misfits)
     if not report.generated_by and source:
         report.generated_by = source
     markdown = render_markdown(
@@ -217,6 +236,34 @@ def _looks_like_report(value: Any) -> bool:
         return not validate_report(value).is_empty()
     except (ReportInvalid, ValueError, TypeError, AttributeError):
         return False
+
+
+def fit_problems(report: NAReport, answers: dict[str, Any]) -> list[str]:
+    """Where the report's plan or costs are far outside the project's own limits.
+
+    DOMAIN.md §3.2: phases fit inside the project timeline and budget items sum
+    inside the budget range. A little overrun is a judgement call; several
+    times the limit is a model that lost track, so it is sent back to repair.
+    """
+    problems: list[str] = []
+    timeline = read_timeline(answers.get("project_timeline"))
+    weeks = sum(p.duration_weeks or 0 for p in report.delivery_plan.phases)
+    if timeline is not None:
+        allowed = timeline.days / 7
+        if weeks > allowed * FIT_SLACK + 2:
+            problems.append(
+                f"delivery_plan.phases: the phases add up to {weeks:,.0f} weeks, but "
+                f"the project timeline ({timeline.start} to {timeline.end}) is "
+                f"{allowed:.0f} weeks; fit the phases inside it"
+            )
+    budget = read_budget(answers.get("project_budget_range"))
+    cost = sum(i.high or i.low or 0 for i in report.budget.items)
+    if budget.ceiling is not None and cost > budget.ceiling * FIT_SLACK:
+        problems.append(
+            f"budget.items: the items add up to {cost:,.0f}, but the budget range "
+            f"is {budget.label}; fit the items inside it"
+        )
+    return problems
 
 
 def describe(exc: Exception) -> str:
