@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -531,15 +530,14 @@ async def test_one_endless_data_line_is_refused_as_too_large(
         await run(OpenAIProvider(settings_for(fake_llm, read_timeout=5)))
 
 
-def test_a_long_line_is_buffered_in_linear_time() -> None:
+def test_a_long_line_in_many_reads_comes_out_whole() -> None:
+    # How long it takes is measured in bench/bench_sse_line.py, not here.
     decoder = SSEDecoder()
     piece = b"x" * 4096
-    started = time.perf_counter()
     decoder.feed(b"data: ")
     for _ in range(900):  # a 3.7 MB line in 4 KB reads
         assert decoder.feed(piece) == []
     events = decoder.feed(b"\n\n")
-    elapsed = time.perf_counter() - started
 
-    assert len(events[0].data) == 900 * 4096
-    assert elapsed < 0.25
+    assert len(events) == 1
+    assert events[0].data == "x" * (900 * 4096)
