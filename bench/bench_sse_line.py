@@ -1,9 +1,10 @@
 """How SSE line buffering grows with the length of one line.
 
 Feeds a single ``data:`` line of N bytes to the SSE decoder in 4 KB reads,
-as a slow network would deliver it, for N = 0.75 MB and 3 MB (under the decoder's 4 MB line cap), and prints the
-times and their ratio. Linear buffering gives a ratio near 4; buffering that
-re-joins the line on every read grows with the square (near 16).
+as a slow network would deliver it, for N = 0.75 MB and 3 MB (under the
+decoder's 4 MB line cap), and prints the times and their ratio. Linear
+buffering gives a ratio near 4; buffering that re-joins the line on every
+read grows with the square (near 16).
 
     .venv/bin/python bench/bench_sse_line.py [--rounds 5]
 """
