@@ -4,10 +4,14 @@ racing over one database. These run the real ``starmap-tui worker`` command."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
+
+import pytest
 
 from starmap_tui.storage.repository import Repository
 from tests.fakellm import FakeLLM, Received, Reply
@@ -223,3 +227,87 @@ async def test_show_and_exports_never_pass_terminal_escapes(
     for text in (shown, exported, written):
         assert "\x1b" not in text and "\x07" not in text and "\x00" not in text
     assert "red and a bell" in shown.replace("[31m", "").replace("[0m", "")
+
+
+async def run_cli_fully(db_path: Path, *args: str) -> tuple[int, str, str]:
+    """Run the real command; return its exit code, stdout and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "starmap_tui",
+        "--db",
+        str(db_path),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_text_that_is_not_utf8_reads_with_replacement_characters(
+    repo: Repository, db_path: Path
+):
+    record = await repo.create_starmap("Fine", stage_answers=sample_answers())
+    await repo.enqueue(record.id, "final")
+    job = await repo.claim("w", 30, provider="p", model="m")
+    await repo.complete_job(job.id, "w", result={"summary": {}}, markdown="# Ok\n")
+    await repo.create_starmap("After the bad row", stage_answers=sample_answers())
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute(
+            "UPDATE starmap SET title = CAST(X'4261640AFF' AS TEXT), "
+            "final_report = CAST(X'23204F6B0A4261FF64' AS TEXT) WHERE id = ?",
+            (record.id,),
+        )
+    conn.close()
+
+    stored = await repo.get_starmap(record.id)
+    assert (stored.title, stored.final_report) == ("Bad\n\ufffd", "# Ok\nBa\ufffdd")
+    assert len(await repo.list_starmaps()) == 2
+    await repo.close()
+    expected = {
+        ("list",): ("Bad", "After the bad row"),
+        ("show", record.id[:8]): ("Ba\ufffdd",),
+        ("export", record.id[:8]): ("Ba\ufffdd",),
+    }
+    for args, shown in expected.items():
+        code, out, err = await run_cli_fully(db_path, *args)
+        assert (code, err) == (0, "")
+        assert all(text in out for text in shown), out
+
+
+def folder_state(folder: Path) -> dict[str, str]:
+    """Every file in ``folder`` with its content hash."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+    }
+
+
+def foreign_database(path: Path) -> None:
+    """Another program's SQLite file: a table of its own, user_version 0."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.execute("INSERT INTO notes (body) VALUES ('mine')")
+    conn.close()
+
+
+async def test_another_programs_database_is_refused_and_left_alone(tmp_path: Path):
+    from starmap_tui.storage.errors import StoreForeign
+
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    db = folder / "notes.db"
+    foreign_database(db)
+    before = folder_state(folder)
+
+    for args in (["list"], ["list", "--json"], ["show", "abc"]):
+        code, _, err = await run_cli_fully(db, *args)
+        assert code != 0
+        assert "another program" in err and "Traceback" not in err
+        assert folder_state(folder) == before
+    with pytest.raises(StoreForeign):
+        await Repository.open(db)
+    assert folder_state(folder) == before

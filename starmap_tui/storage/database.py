@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from starmap_tui.storage.errors import StoreCorrupt, StoreError, StoreReadOnly
 from starmap_tui.storage.migrations import MIGRATIONS, SCHEMA_VERSION
-from starmap_tui.storage.preflight import check_database
+from starmap_tui.storage.preflight import check_database, decode_text
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ def _configure(engine: AsyncEngine, begin_sql: str, *, wal: bool) -> None:
         # The driver's own implicit transactions are turned off so the
         # "begin" hook below decides how each transaction starts.
         dbapi_connection.isolation_level = None
+        dbapi_connection.driver_connection.text_factory = decode_text
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")

@@ -15,6 +15,10 @@ class StoreReadOnly(StoreError):
     """The database or its folder cannot be written."""
 
 
+class StoreForeign(StoreError):
+    """The file is a SQLite database that another program owns."""
+
+
 class StoreTooNew(StoreError):
     """The database was written by a newer starmap-tui."""
 

@@ -11,7 +11,12 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from starmap_tui.storage.errors import StoreCorrupt, StoreReadOnly, StoreTooNew
+from starmap_tui.storage.errors import (
+    StoreCorrupt,
+    StoreForeign,
+    StoreReadOnly,
+    StoreTooNew,
+)
 from starmap_tui.storage.migrations import SCHEMA_VERSION
 
 # What SQLite keeps beside a database while it is open (or after a crash).
@@ -65,6 +70,15 @@ def side_files(path: Path) -> list[Path]:
     ]
 
 
+def decode_text(raw: bytes) -> str:
+    """Text from the store, with bytes that are not UTF-8 shown as U+FFFD.
+
+    A row damaged inside (or written by another tool) then reads as text with
+    replacement characters instead of stopping every reader at that row.
+    """
+    return raw.decode("utf-8", errors="replace")
+
+
 def connect_for_reading(
     path: Path, *, timeout: float, check_same_thread: bool = True
 ) -> sqlite3.Connection:
@@ -87,6 +101,7 @@ def connect_for_reading(
         timeout=timeout,
         check_same_thread=check_same_thread,
     )
+    conn.text_factory = decode_text
     try:
         if quiet:
             conn.execute("PRAGMA query_only = ON")
@@ -112,10 +127,18 @@ def _read_version(path: Path) -> int:
     try:
         with closing(connect_for_reading(path, timeout=15)) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return int(version)
+            (objects,) = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         # Only SQLite opens the file: closing a handle opened any other way
         # would drop every lock this process holds on it, and another process
         # could then reset the WAL under our own connections.
         raise corrupt_error(path, exc) from exc
+    # Every migration bumps the version in its own transaction, so a store of
+    # ours at version 0 is empty: tables there belong to another program.
+    if version == 0 and objects:
+        raise StoreForeign(
+            f"{path} is a SQLite database of another program (it has tables but "
+            "no starmap-tui schema). starmap-tui left it untouched; point --db "
+            "at a new file or an existing starmap-tui store."
+        )
+    return int(version)
