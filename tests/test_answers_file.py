@@ -225,3 +225,88 @@ def test_the_error_message_joins_every_problem() -> None:
 
     assert "bogus" in str(caught.value)
     assert "requester_email" in str(caught.value)
+
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (with_answers(org_name="x").replace('"x"', HUGE), "answers.org_name"),
+        (
+            json.dumps(document(dynamic_answers={"q": 1})).replace("1}", HUGE + "}"),
+            "dynamic_answers.q",
+        ),
+        (with_answers(org_name="\ud800"), "answers.org_name"),
+        (
+            with_answers(org_stakeholders=["C-Suite", "\udfff"]),
+            "answers.org_stakeholders[1]",
+        ),
+        (
+            json.dumps(document(dynamic_answers={"q": float("nan")})),
+            "dynamic_answers.q",
+        ),
+        (
+            json.dumps(document(dynamic_answers={"q": [float("-inf")]})),
+            "dynamic_answers.q[0]",
+        ),
+        (with_answers(org_name="x").replace('"x"', "1e999"), "answers.org_name"),
+    ],
+    ids=[
+        "huge-int",
+        "huge-dynamic",
+        "surrogate",
+        "surrogate-in-list",
+        "nan",
+        "inf",
+        "float-overflow",
+    ],
+)
+def test_values_the_store_cannot_keep_are_named_problems(text: str, field: str) -> None:
+    problems = problems_of(text)
+
+    assert fields_named(problems) == {field}
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "2201-01-01"])
+def test_a_timeline_far_outside_sensible_years_is_refused(end: str) -> None:
+    timeline = {"start": "2026-01-05", "end": end}
+    problems = problems_of(with_answers(project_timeline=timeline))
+
+    assert problems == [
+        "project_timeline: Choose a date between 1900-01-01 and 2200-12-31"
+    ]
+
+
+def test_an_unstorable_answers_file_exits_2_and_saves_nothing(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    answers = tmp_path / "answers.json"
+    answers.write_text(
+        with_answers(org_name="\ud800").replace(
+            '"current_skill_level": 3', f'"current_skill_level": {HUGE}'
+        ),
+        encoding="utf-8",
+        errors="surrogatepass",
+    )
+    env = {"STARMAP_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "starmap_tui", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    done = run("new", "--answers", str(answers))
+    listed = run("list", "--json")
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "answers.org_name" in done.stderr
+    assert "dynamic_answers.current_skill_level" in done.stderr
+    assert json.loads(listed.stdout or "[]") == []

@@ -354,3 +354,21 @@ def test_json_export_of_a_draft_without_a_report() -> None:
     assert document["report"] is None
     assert document["markdown"] is None
     assert document["title"] == "Draft – ünïcode"  # noqa: RUF001
+
+
+def test_the_json_export_refuses_numbers_json_cannot_carry() -> None:
+    import pytest
+
+    from starmap_tui.report.export import ExportNotJSON, to_json_document
+
+    with pytest.raises(ExportNotJSON, match="not finite"):
+        to_json_document(
+            title="Odd",
+            answers={"stage3": {"budget": float("nan")}},
+            dynamic_questions=[],
+            dynamic_answers={},
+            report=None,
+            markdown=None,
+            status="draft",
+            experience_level=None,
+        )

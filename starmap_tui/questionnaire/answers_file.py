@@ -8,6 +8,8 @@ JSON export is accepted back. Every problem is collected, not just the first.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +43,7 @@ def parse_answers_text(text: str, *, title: str | None = None) -> AnswersDocumen
     # Editors on Windows often save UTF-8 with a byte order mark.
     text = text.removeprefix("\ufeff")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise AnswersInvalid(
             [f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"]
@@ -51,11 +53,25 @@ def parse_answers_text(text: str, *, title: str | None = None) -> AnswersDocumen
     return parse_answers(data, title=title)
 
 
+# Far beyond any budget, head count or percent; it also keeps every number
+# convertible to text, which Python refuses past 4300 digits.
+LARGEST_NUMBER = 10**15
+
+
+def _parse_int(text: str) -> int | float:
+    """A JSON integer; one too long to convert becomes infinity, refused later."""
+    return int(text) if len(text) <= 100 else math.inf
+
+
 def parse_answers(data: Any, *, title: str | None = None) -> AnswersDocument:
     """Validate a decoded answers document against every static stage."""
     if not isinstance(data, dict):
         raise AnswersInvalid(["the document must be a JSON object"])
-    problems: list[str] = []
+    # Other keys are ignored, so only what is kept is checked.
+    kept = {k: data[k] for k in ("title", "answers", "dynamic_answers") if k in data}
+    problems = list(_unstorable(kept, ""))
+    if problems:
+        raise AnswersInvalid(problems)
     answers = _mapping(data, "answers", problems)
     dynamic = _mapping(data, "dynamic_answers", problems)
     name = title if title is not None else data.get("title", "")
@@ -67,6 +83,43 @@ def parse_answers(data: Any, *, title: str | None = None) -> AnswersDocument:
     if problems:
         raise AnswersInvalid(problems)
     return AnswersDocument(str(name).strip(), stages, dict(dynamic))
+
+
+def _unstorable(value: Any, where: str) -> Iterator[str]:
+    """A problem for every value under ``value`` the store cannot keep as is.
+
+    Text must be encodable as UTF-8 (no lone surrogates such as ``\\ud800``);
+    numbers must be finite and within ±LARGEST_NUMBER. ``where`` names the
+    place as ``answers.field_id``.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            yield from _unstorable(key, name) if isinstance(key, str) else ()
+            yield from _unstorable(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable(item, f"{where}[{index}]")
+    elif isinstance(value, str):
+        if not _encodable(value):
+            yield f"{where}: contains characters that are not valid Unicode text"
+    elif isinstance(value, int | float) and not _storable_number(value):
+        yield f"{where}: give a finite number no larger than 10^15"
+
+
+def _storable_number(value: float) -> bool:
+    """Booleans pass; other numbers must be finite and within the bound."""
+    return isinstance(value, bool) or (
+        math.isfinite(value) and abs(value) <= LARGEST_NUMBER
+    )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _mapping(data: dict[str, Any], key: str, problems: list[str]) -> dict[str, Any]:

@@ -300,8 +300,19 @@ def _date_error(field: Field, value: Any) -> str | None:
     return _date_bounds_error(field, day)
 
 
+# Dates outside these years are typing slips, and the report's arithmetic on
+# them (phases, weeks) would run past what a date can hold.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+
+
 def _date_bounds_error(field: Field, day: date) -> str | None:
     """A message when the date falls outside min_date..max_date."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        return (
+            f"Choose a date between {EARLIEST_DATE.isoformat()} and "
+            f"{LATEST_DATE.isoformat()}"
+        )
     earliest = parse_iso_date(field.min_date)
     latest = parse_iso_date(field.max_date)
     if earliest and day < earliest:

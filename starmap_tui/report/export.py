@@ -66,6 +66,10 @@ def to_html(markdown: str, *, title: str) -> str:
     )
 
 
+class ExportNotJSON(ValueError):
+    """The starmap holds a value that standard JSON cannot represent."""
+
+
 def to_json_document(
     *,
     title: str,
@@ -90,4 +94,13 @@ def to_json_document(
         "markdown": markdown,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    return json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+    try:
+        text = json.dumps(
+            document, ensure_ascii=False, indent=2, default=str, allow_nan=False
+        )
+    except ValueError as exc:
+        raise ExportNotJSON(
+            f"'{title}' holds a number that is not finite (NaN or infinity), "
+            "which JSON cannot carry. Correct that answer, then export again."
+        ) from exc
+    return text + "\n"
