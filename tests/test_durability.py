@@ -171,8 +171,8 @@ async def test_sigterm_stops_a_worker_gracefully(
     assert all(j.attempt == 0 for j in jobs)
 
 
-async def run_cli(db_path: Path, *args: str) -> str:
-    """Run the real command against the store; return its stdout."""
+async def run_cli_fully(db_path: Path, *args: str) -> tuple[int, str, str]:
+    """Run the real command; return its exit code, stdout and stderr."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -183,8 +183,14 @@ async def run_cli(db_path: Path, *args: str) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, _ = await process.communicate()
-    return out.decode()
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def run_cli(db_path: Path, *args: str) -> str:
+    """Run the real command against the store; return its stdout."""
+    _, out, _ = await run_cli_fully(db_path, *args)
+    return out
 
 
 async def test_the_apps_writes_stay_visible_after_another_process_reads(
@@ -227,22 +233,6 @@ async def test_show_and_exports_never_pass_terminal_escapes(
     for text in (shown, exported, written):
         assert "\x1b" not in text and "\x07" not in text and "\x00" not in text
     assert "red and a bell" in shown.replace("[31m", "").replace("[0m", "")
-
-
-async def run_cli_fully(db_path: Path, *args: str) -> tuple[int, str, str]:
-    """Run the real command; return its exit code, stdout and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "starmap_tui",
-        "--db",
-        str(db_path),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_text_that_is_not_utf8_reads_with_replacement_characters(
