@@ -345,7 +345,8 @@ def test_new_run_uses_the_deep_dive_answers_given(
     assert "## Executive Summary" in report
     discovery = report.split("## Discovery Q&A", 1)[1].splitlines()
     for question in asked:
-        line = f"- **{question['label']}:** {given[question['id']][1]}"
+        colon = "" if question["label"].endswith("?") else ":"
+        line = f"- **{question['label']}{colon}** {given[question['id']][1]}"
         assert line in discovery
         assert line not in before.splitlines()
     assert "### Unknowns" in report

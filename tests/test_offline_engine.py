@@ -1126,3 +1126,19 @@ async def test_behaviour_checks_inside_a_long_timeline_stay_inside_it() -> None:
     )
     assert first < last <= date(2026, 3, 27)
     assert when == f"Six weeks after each cohort: {first} to {last}"
+
+
+def test_discovery_labels_get_a_colon_only_when_they_need_one() -> None:
+    report = validate_report(generate("preliminary", riverside()))
+    qa = [
+        ("Which audience segments should the first release reach?", "Receptionists"),
+        ("Your name", "Mia Chen"),
+        ("Notes:", "none"),
+    ]
+    discovery = render_markdown(report, title="T", qa=qa).split("## Discovery Q&A")[1]
+
+    assert discovery.strip().splitlines() == [
+        "- **Which audience segments should the first release reach?** Receptionists",
+        "- **Your name:** Mia Chen",
+        "- **Notes:** none",
+    ]
