@@ -279,6 +279,31 @@ async def test_palette_offers_the_report_actions_that_apply(
         await quit_app(app, pilot)
 
 
+async def test_a_rename_shows_in_the_report_and_its_contents(
+    db_path: Path,
+) -> None:
+    starmap_id = await build_starmap(db_path, title="Old title", final=True)
+    app = make_app(db_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_report(app, starmap_id)
+        tree = screen.query_one(MarkdownTableOfContents).query_one(Tree)
+
+        def top_of_contents() -> str:
+            children = tree.root.children
+            return str(children[0].label) if children else ""
+
+        await wait_until(lambda: top_of_contents().endswith(" Old title"))
+
+        await (await app.store()).rename(starmap_id, "New title")
+        app.jobs_changed()
+
+        await wait_until(lambda: top_of_contents().endswith(" New title"))
+        assert shown_markdown(screen).startswith("# New title\n")
+        title = screen.query_one("#report-title", Static)
+        assert str(title.content) == "New title"
+        await quit_app(app, pilot)
+
+
 async def test_leaving_at_once_while_the_report_loads_is_no_crash(
     db_path: Path,
 ) -> None:

@@ -709,3 +709,115 @@ async def test_a_store_damaged_past_its_first_page_is_a_clear_list_error(
     assert "damaged" in done.stderr
     assert "Traceback" not in done.stderr
     assert folder_state(folder) == before
+
+
+# -- rename --------------------------------------------------------------------
+
+
+async def generated_starmap(repo: Repository, title: str) -> str:
+    """A starmap whose preliminary and final reports the offline engine wrote."""
+    from starmap_tui.worker.providers.offline import OfflineProvider
+    from starmap_tui.worker.runner import Runner, RunnerSettings
+
+    record = await repo.create_starmap(
+        title,
+        stage_answers=sample_answers(),
+        completed_stages=["experience", "stage1", "stage2", "stage3"],
+        queue=("questions", "preliminary", "final"),
+    )
+    quick = RunnerSettings(poll_seconds=0.05, heartbeat_seconds=0.2)
+    await Runner(repo, OfflineProvider, quick).run_until_idle()
+    return record.id
+
+
+async def test_renaming_retitles_the_current_reports_and_keeps_revisions(
+    repo: Repository,
+):
+    starmap_id = await generated_starmap(repo, "Old [title]")
+    before = await repo.get_starmap(starmap_id)
+    revisions = await repo.revisions(starmap_id)
+    assert before.final_report.startswith("# Old \\[title\\]\n")
+
+    after = await repo.rename(starmap_id, "  New *title*  ")
+
+    assert after.title == "New *title*"
+    for old, new in (
+        (before.final_report, after.final_report),
+        (before.preliminary_report, after.preliminary_report),
+    ):
+        assert new.splitlines()[0] == "# New \\*title\\*"
+        assert new.splitlines()[1:] == old.splitlines()[1:]
+    assert after.final_json == before.final_json
+    assert await repo.revisions(starmap_id) == revisions
+    assert (await repo.get_starmap(starmap_id)).final_report == after.final_report
+    assert [a.event for a in await repo.activity(starmap_id)][-1] == "renamed"
+
+
+async def test_renaming_leaves_a_heading_the_user_rewrote(repo: Repository):
+    starmap_id = await generated_starmap(repo, "Old title")
+    report = (await repo.get_starmap(starmap_id)).final_report
+    edited = "# Intake plan for the board\n" + report.partition("\n")[2]
+    await repo.save_edited_report(starmap_id, "final", edited)
+
+    after = await repo.rename(starmap_id, "New title")
+
+    assert after.final_report == edited
+    assert after.preliminary_report.startswith("# New title\n")
+
+
+async def test_renaming_a_starmap_without_reports_changes_only_the_title(
+    repo: Repository,
+):
+    record = await repo.create_starmap("Draft")
+
+    after = await repo.rename(record.id, "Renamed draft")
+
+    assert (after.title, after.final_report, after.preliminary_report) == (
+        "Renamed draft",
+        None,
+        None,
+    )
+
+
+async def test_a_step_settling_under_a_running_final_keeps_the_final_on_show(
+    repo: Repository,
+):
+    record = await repo.create_starmap("Overlap", stage_answers=sample_answers())
+    await repo.enqueue(record.id, "preliminary")
+    preliminary = await repo.claim("w", 30, provider="p", model="m")
+    final_job = await repo.enqueue(record.id, "final")
+    assert await repo.claim("w", 30, provider="p", model="m") == await repo.get_job(
+        final_job.id
+    )
+    assert await repo.record_progress(final_job.id, "w", 67, "Writing", 5.0)
+
+    await repo.complete_job(
+        preliminary.id, "w", result={"summary": {"objectives": ["x"]}}, markdown="# P"
+    )
+    stored = await repo.get_starmap(record.id)
+    assert stored.status == "processing"
+    assert stored.preliminary_report == "# P"
+    assert (
+        stored.report_job_id,
+        stored.report_job_kind,
+        stored.report_job_status,
+        stored.report_job_progress,
+    ) == (final_job.id, "final", "running", 67)
+
+
+async def test_a_step_claimed_or_failed_under_a_queued_final_keeps_it_on_show(
+    repo: Repository,
+):
+    record = await repo.create_starmap("Queued", stage_answers=sample_answers())
+    await repo.enqueue(record.id, "questions")
+    final_job = await repo.enqueue(record.id, "final")
+    questions = await repo.claim("w", 30, provider="p", model="m")
+    assert questions.kind == "questions"
+    shown_while_running = await repo.get_starmap(record.id)
+
+    await repo.fail_job(questions.id, "w", "The API key was rejected (401).")
+    stored = await repo.get_starmap(record.id)
+
+    for seen in (shown_while_running, stored):
+        assert seen.status in ("queued", "processing")
+        assert (seen.report_job_id, seen.report_job_status) == (final_job.id, "queued")

@@ -18,6 +18,7 @@ from textual.widgets._footer import FooterKey
 from starmap_tui.app import StarmapApp
 from starmap_tui.config import Settings
 from starmap_tui.screens.dashboard import DashboardScreen
+from starmap_tui.screens.modals import ConfirmModal
 from starmap_tui.screens.report import ReportScreen
 from starmap_tui.screens.wizard import JobProgress, WizardScreen
 from starmap_tui.storage.repository import Repository
@@ -802,3 +803,78 @@ async def test_at_80_columns_the_deep_dive_key_bar_shows_every_key(
         keys = list(app.screen.query(FooterKey).results(FooterKey))
         assert {"Generate", "Report", "Quit", "Help"} <= {k.description for k in keys}
         assert all(key.region.right <= 80 for key in keys)
+
+
+async def test_two_windows_on_one_starmap_keep_each_others_answers(
+    db_path: Path,
+) -> None:
+    app = make_app(db_path)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        repo = await app.store()
+        starmap_id = await new_starmap(repo, ("experience", "stage1"))
+        phone = {"requester_phone": "555 0100"}
+        await repo.save_stage(starmap_id, "stage1", phone, complete=None, merge=True)
+        screen = await open_wizard(app, pilot, starmap_id, "stage1")
+        other_window = await Repository.open(db_path)
+        try:
+            await other_window.save_stage(
+                starmap_id,
+                "stage1",
+                {"requester_name": "Ann Other"},
+                complete=None,
+                merge=True,
+            )
+        finally:
+            await other_window.close()
+
+        role = editor(screen, "requester_role")
+        assert isinstance(role, TextEditor)
+        role.input.focus()
+        role.input.value = ""
+        await pilot.pause()
+        await type_text(pilot, "Coach")
+        await pilot.pause()
+        phone_editor = editor(screen, "requester_phone")
+        assert isinstance(phone_editor, TextEditor)
+        assert phone_editor.input.value == "555 0100"
+        phone_editor.input.value = ""
+        await pilot.pause()
+        await screen.flush_unsaved()
+
+        answers = await stored(repo, starmap_id, "stage1")
+        assert answers["requester_name"] == "Ann Other"
+        assert answers["requester_role"] == "Coach"
+        assert answers["requester_phone"] in ("", None)
+        assert (
+            answers["requester_email"] == sample_answers()["stage1"]["requester_email"]
+        )
+        record = await repo.get_starmap(starmap_id)
+        assert record is not None and "stage1" in record.completed_stages
+
+
+async def test_quitting_with_answers_that_cannot_be_saved_asks_first(
+    db_path: Path,
+) -> None:
+    app = make_app(db_path)
+    async with app.run_test(size=SNAPSHOT_SIZE) as pilot:
+        repo = await app.store()
+        starmap_id = await new_starmap(repo, ("experience",))
+        screen = await open_wizard(app, pilot, starmap_id, "stage1")
+        # Another window deletes the starmap: nothing typed here can be saved.
+        other = await Repository.open(db_path)
+        try:
+            await other.delete(starmap_id)
+        finally:
+            await other.close()
+        editor(screen, "requester_name").focus_control()
+        await type_text(pilot, "Unsaveable")
+        await pilot.press("ctrl+q")
+        await wait_until(lambda: isinstance(app.screen, ConfirmModal))
+        assert "could not be saved" in str(app.screen.question)
+        await pilot.press("n")
+        await wait_until(lambda: app.screen is screen, message="back in the wizard")
+        assert app.is_running
+        await pilot.press("ctrl+q")
+        await wait_until(lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("ctrl+q")
+        await wait_until(lambda: not app.is_running, message="the app to quit")

@@ -26,7 +26,6 @@ from starmap_tui.questionnaire.normalise import QuestionsInvalid, question_set_f
 from starmap_tui.questionnaire.stages import STEP_ORDER, STEP_TITLES, stage_by_id
 from starmap_tui.questionnaire.validation import (
     apply_defaults,
-    stage_complete,
     validate_answers,
 )
 from starmap_tui.storage.records import DEEP_DIVE_STEPS
@@ -164,6 +163,9 @@ class WizardScreen(Screen[None]):
         self.step = step if step in STEP_ORDER else "experience"
         self.record: StarmapRecord | None = None
         self.answers: dict[str, dict[str, Any]] = {}
+        # Per static stage, the fields changed since its last save: only those
+        # are sent, so another window's answers in the same stage survive.
+        self.unsaved_fields: dict[str, set[str]] = {}
         self.editor_steps: dict[FieldEditor, str] = {}
         self.completed: set[str] = set()
         self.title_text = ""
@@ -273,8 +275,12 @@ class WizardScreen(Screen[None]):
         return self._report_widgets()
 
     def _editors(self, step: str, fields: tuple[Field, ...]) -> list[Any]:
-        answers = apply_defaults(fields, self.answers.get(step, {}))
+        given = self.answers.get(step, {})
+        answers = apply_defaults(fields, given)
         self.answers[step] = answers
+        # Defaults are answers too: the stage's next save stores them.
+        defaulted = {f.id for f in fields if f.id in answers and f.id not in given}
+        self.unsaved_fields.setdefault(step, set()).update(defaulted)
         widgets: list[Any] = []
         if step == "experience":
             title = "" if self.title_text == DEFAULT_TITLE else self.title_text
@@ -366,6 +372,7 @@ class WizardScreen(Screen[None]):
         answers = self.answers.setdefault(step, {})
         if not _same_answer(answers.get(editor.field.id), value):
             answers[editor.field.id] = value
+            self.unsaved_fields.setdefault(step, set()).add(editor.field.id)
             self._changed(step)
 
     @on(FieldEditor.Left)
@@ -386,12 +393,13 @@ class WizardScreen(Screen[None]):
             editor.commit_pending()
             self._take_answer(editor)
 
-    async def flush_unsaved(self) -> None:
-        """Write every unsaved answer now (called on quit and when leaving)."""
+    async def flush_unsaved(self) -> bool:
+        """Write every unsaved answer now (called on quit and when leaving);
+        False when something could not be saved."""
         if not self.loaded:
-            return
+            return True
         self._collect_form()
-        await self.autosaver.flush()
+        return await self.autosaver.flush()
 
     async def _ensure_starmap(self) -> str:
         if self.starmap_id is not None:
@@ -432,18 +440,22 @@ class WizardScreen(Screen[None]):
         this save) queues the deep dive's steps with it: a crash can then never
         leave stage 3 done with nothing generating.
         """
-        stage = stage_by_id(key)
-        assert stage is not None
         went_on = key == "stage3" and self.step not in STATIC_STEPS
         queue = DEEP_DIVE_STEPS if went_on else ()
-        record = await repo.save_stage(
-            starmap_id,
-            key,
-            answers,
-            complete=stage_complete(stage, answers),
-            current_step=self.step,
-            queue=queue,
-        )
+        fields = self.unsaved_fields.pop(key, set())
+        try:
+            record = await repo.save_stage(
+                starmap_id,
+                key,
+                {name: answers.get(name) for name in fields},
+                complete=None,
+                current_step=self.step,
+                queue=queue,
+                merge=True,
+            )
+        except BaseException:
+            self.unsaved_fields.setdefault(key, set()).update(fields)
+            raise
         if queue:
             self.app.jobs_changed()  # type: ignore[attr-defined]
         return record

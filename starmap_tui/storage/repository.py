@@ -30,6 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from starmap_tui.questionnaire.stages import stage_by_id
+from starmap_tui.questionnaire.validation import stage_complete
+from starmap_tui.report.markdown import title_heading
 from starmap_tui.storage import listing
 from starmap_tui.storage.convert import (
     dump_json,
@@ -195,6 +198,30 @@ MARK_FAILED = (
         updated_at=bindparam("now"),
     )
 )
+# A final report queued or running beside ``job_id``: it outranks that step.
+FINAL_PENDING = (
+    select(J.id)
+    .where(
+        J.starmap_id == bindparam("starmap_id"),
+        J.kind == "final",
+        J.id != bindparam("job_id"),
+        or_(*(J.status == status for status in ACTIVE_JOB_STATUSES)),
+    )
+    .limit(1)
+)
+STARMAP_ROW = select(StarmapTable.__table__).where(S.id == bindparam("starmap_id"))
+# A step's success shows on its starmap only while the summary describes it.
+MARK_STEP_SUCCEEDED = (
+    update(StarmapTable)
+    .where(S.id == bindparam("starmap_id"), S.report_job_id == bindparam("job_id"))
+    .values(
+        report_job_status="succeeded",
+        report_job_progress=100,
+        report_job_phase="Done",
+        report_job_error=None,
+        updated_at=bindparam("now"),
+    )
+)
 ACTIVE_JOB = select(ReportJobTable.__table__).where(
     J.idempotency_key == bindparam("key"),
     or_(*(J.status == status for status in ACTIVE_JOB_STATUSES)),
@@ -343,9 +370,10 @@ class Repository:
         stage_id: str,
         answers: dict[str, Any],
         *,
-        complete: bool,
+        complete: bool | None,
         current_step: str | None = None,
         queue: Sequence[str] = (),
+        merge: bool = False,
     ) -> StarmapRecord:
         """Replace one stage's answers whole and set its completion flag.
 
@@ -354,11 +382,20 @@ class Repository:
         generation steps to queue in the same transaction when the stage is
         complete (each unless its result is already there), so the wizard can
         never be saved past a stage without the work that stage starts.
+
+        With ``merge``, ``answers`` holds only the fields that changed, and
+        they are laid over the stored stage inside the write transaction, so
+        two windows editing different fields keep each other's answers; a
+        cleared field is sent with its cleared value. ``complete=None`` judges
+        the stage as stored after the merge.
         """
         async with self.db.write() as conn:
             record = await self._starmap(conn, starmap_id)
             stages = dict(record.stage_answers)
-            stages[stage_id] = dict(answers)
+            stored = stages.get(stage_id, {}) if merge else {}
+            stages[stage_id] = {**stored, **answers}
+            if complete is None:
+                complete = _stage_valid(stage_id, stages[stage_id])
             done = [s for s in record.completed_stages if s != stage_id]
             if complete:
                 done.append(stage_id)
@@ -367,7 +404,7 @@ class Repository:
                 "completed_stages": dump_json(_ordered_stages(done)),
             }
             if stage_id == "experience":
-                values["experience_level"] = answers.get("exp_level")
+                values["experience_level"] = stages[stage_id].get("exp_level")
             if current_step:
                 values["current_step"] = current_step
             await self._touch(conn, starmap_id, saved=True, **values)
@@ -428,12 +465,27 @@ class Repository:
             await self._touch(conn, starmap_id, session_state=dump_json(state))
 
     async def rename(self, starmap_id: str, title: str) -> StarmapRecord:
-        """Give a starmap a new title."""
+        """Give a starmap a new title, in its current reports' headings too.
+
+        The reports open with ``# <title>``; a heading that still reads the
+        old title takes the new one in the same transaction, so the screen,
+        ``show`` and ``export`` agree. Revisions stay as they were written,
+        and a heading the user edited to something else is left alone.
+        """
         title = title.strip()
         if not title:
             raise ValueError("A title cannot be blank.")
         async with self.db.write() as conn:
-            await self._touch(conn, starmap_id, title=title)
+            record = await self._starmap(conn, starmap_id)
+            reports = {
+                column: _retitled(body, record.title, title)
+                for column, body in (
+                    ("final_report", record.final_report),
+                    ("preliminary_report", record.preliminary_report),
+                )
+                if body
+            }
+            await self._touch(conn, starmap_id, title=title, **reports)
             await self._log(conn, starmap_id, "renamed", title)
             return await self._starmap(conn, starmap_id)
 
@@ -800,6 +852,13 @@ class Repository:
     async def _mark_claimed(
         self, conn: AsyncConnection, job: JobRecord
     ) -> StarmapRecord:
+        if await self._superseded(conn, job):
+            # The final report is what the starmap is waiting for; a step
+            # running beside it must not take over its status or summary.
+            rows = await self.db.fetch(
+                conn, STARMAP_ROW, {"starmap_id": job.starmap_id}
+            )
+            return starmap_from_row(rows[0])
         values = {
             "starmap_id": job.starmap_id,
             "job_id": job.id,
@@ -889,13 +948,14 @@ class Repository:
             if not rows:
                 return False
             starmap_id, kind = rows[0]["starmap_id"], rows[0]["kind"]
-            await self._settle_success(conn, starmap_id, kind, result, markdown)
+            await self._settle_success(conn, job_id, starmap_id, kind, result, markdown)
         log.info("job %s (%s) succeeded", job_id, kind)
         return True
 
     async def _settle_success(
         self,
         conn: AsyncConnection,
+        job_id: str,
         starmap_id: str,
         kind: str,
         result: dict[str, Any],
@@ -932,17 +992,48 @@ class Repository:
         )
         headless = bool(load_json(row["session_state"], {}).get("headless"))
         if kind != "final":
-            # A sibling step's failure stays on show (with its reason) until
-            # it is retried; this success must not paper over it.
-            if row["status"] != "failed":
-                await self._touch(conn, starmap_id, **job_values)
-            if row["status"] == "processing" and not headless:
-                await self._touch(conn, starmap_id, status="draft")
+            await self._settle_step_summary(
+                conn, job_id, starmap_id, row["status"], headless
+            )
         if kind == "questions" and headless:
             status = _status_on_submit(row["status"], headless, "final")
             await self._enqueue(
                 conn, starmap_id, "final", status, {}, DEFAULT_MAX_ATTEMPTS
             )
+
+    async def _settle_step_summary(
+        self,
+        conn: AsyncConnection,
+        job_id: str,
+        starmap_id: str,
+        status: str,
+        headless: bool,
+    ) -> None:
+        """Say on the starmap that a step other than the final one succeeded.
+
+        The summary is changed only while it describes this job: a sibling's
+        failure (with its reason) or a final report under way stays on show.
+        A pending final also keeps the starmap queued or processing.
+        """
+        values = {"starmap_id": starmap_id, "job_id": job_id, "now": stamp(utcnow())}
+        await self.db.run(conn, MARK_STEP_SUCCEEDED, values)
+        if status != "processing" or headless:
+            return
+        if not await self._final_pending(conn, starmap_id, job_id):
+            await self._touch(conn, starmap_id, status="draft")
+
+    async def _superseded(self, conn: AsyncConnection, job: JobRecord) -> bool:
+        """Whether a final report queued or running outranks this earlier step."""
+        return job.kind != "final" and await self._final_pending(
+            conn, job.starmap_id, job.id
+        )
+
+    async def _final_pending(
+        self, conn: AsyncConnection, starmap_id: str, job_id: str
+    ) -> bool:
+        """Whether a final report other than ``job_id`` is queued or running."""
+        values = {"starmap_id": starmap_id, "job_id": job_id}
+        return bool(await self.db.fetch(conn, FINAL_PENDING, values))
 
     async def fail_job(
         self, job_id: str, owner: str, reason: str, *, raw_output: str | None = None
@@ -973,7 +1064,10 @@ class Repository:
             "now": stamp(utcnow()),
         }
         await self.db.run(conn, FAIL_JOB, values)
-        if not await self.db.run(conn, MARK_FAILED, values):
+        # Under a final report the starmap keeps showing the final; the
+        # activity log keeps this step's failure.
+        superseded = await self._superseded(conn, job)
+        if not superseded and not await self.db.run(conn, MARK_FAILED, values):
             raise UnknownStarmap(f"No starmap with id {job.starmap_id}.")
         await self._log(conn, job.starmap_id, "failed", f"{job.kind}: {reason}")
 
@@ -1185,6 +1279,22 @@ class _DriverSQL:
     def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
         """Run driver-level SQL with positional parameters."""
         return self._conn.exec_driver_sql(sql, tuple(params))
+
+
+def _retitled(report: str, old_title: str, new_title: str) -> str:
+    """``report`` with its ``# <old title>`` first line naming the new title."""
+    first, newline, rest = report.partition("\n")
+    if first.rstrip() != title_heading(old_title):
+        return report
+    return title_heading(new_title) + newline + rest
+
+
+def _stage_valid(stage_id: str, answers: dict[str, Any]) -> bool:
+    """Whether a static stage's answers pass its validation."""
+    stage = stage_by_id(stage_id)
+    if stage is None:
+        raise ValueError(f"No static stage {stage_id!r}.")
+    return stage_complete(stage, answers)
 
 
 def _ordered_stages(done: list[str]) -> list[str]:
