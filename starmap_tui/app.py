@@ -89,6 +89,7 @@ class StarmapApp(App[None]):
         self._store_ready = asyncio.Event()
         self._signals: list[signal.Signals] = []
         self._quitting = False
+        self._asking_to_quit = False
 
     # -- start-up -------------------------------------------------------------
 
@@ -272,14 +273,55 @@ class StarmapApp(App[None]):
             yield from screen_commands()
 
     async def action_quit(self) -> None:
-        """Save what is unsaved, give running jobs back, and leave."""
+        """Save what is unsaved, give running jobs back, and leave.
+
+        If something cannot be saved (a full disk, a deleted starmap), the
+        user is asked before leaving; a hang-up cannot ask, so it leaves.
+        """
+        if self._asking_to_quit:
+            # ctrl+q again while asked: the answer is yes.
+            await self._leave()
+            return
+        unsaved = await self._save_everything()
+        if unsaved and not self._quitting:
+            from starmap_tui.screens.modals import ConfirmModal
+
+            self._asking_to_quit = True
+
+            question = (
+                f"{unsaved} could not be saved, so quitting now would lose it."
+                "\n\nQuit anyway? (ctrl+q again also quits)"
+            )
+            modal = ConfirmModal(question, yes_label="Quit anyway", no_label="Stay")
+            self.push_screen(modal, self._quit_if_sure)
+            return
+        await self._leave()
+
+    async def _quit_if_sure(self, sure: bool | None) -> None:
+        self._asking_to_quit = False
+        if sure:
+            await self._leave()
+
+    async def _save_everything(self) -> str:
+        """Flush every screen's unsaved work; what could not be saved, if any."""
+        failed: list[str] = []
         for screen in reversed(self.screen_stack):
             flush = getattr(screen, "flush_unsaved", None)
-            if flush is not None:
-                try:
-                    await flush()
-                except Exception:
-                    log.exception("saving before quit failed")
+            if flush is None:
+                continue
+            try:
+                saved = await flush()
+            except Exception as exc:
+                log.exception("saving before quit failed")
+                saved = str(exc) or type(exc).__name__
+            # A screen's flush says False (or why) when something stayed unsaved.
+            if saved is False:
+                failed.append(f"Your latest changes on {screen.title or 'a screen'}")
+            elif isinstance(saved, str):
+                failed.append(f"Your latest changes ({saved})")
+        return "; ".join(failed)
+
+    async def _leave(self) -> None:
         running = self.runner.running_jobs if self.runner is not None else 0
         if running:
             jobs = "job" if running == 1 else f"{running} jobs"
