@@ -744,7 +744,9 @@ async def _serve_until_signal(runner: Any) -> None:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a worker started in a terminal that then closes must give
+    # its jobs back rather than die holding their leases.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     print(
         f"starmap-tui worker {runner.owner} running; Ctrl+C to stop.", file=sys.stderr

@@ -142,8 +142,9 @@ async def test_two_workers_racing_run_each_job_once(
     assert owners <= {str(w.pid) for w in workers}
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
 async def test_sigterm_stops_a_worker_gracefully(
-    repo: Repository, db_path: Path, fake_llm: FakeLLM
+    repo: Repository, db_path: Path, fake_llm: FakeLLM, sig: signal.Signals
 ):
     starmap_id = await headless_starmap(repo, "Stopped")
     fake_llm.responder = lambda request: Reply(
@@ -162,7 +163,7 @@ async def test_sigterm_stops_a_worker_gracefully(
         lambda: len(fake_llm.requests) >= 1, timeout=30, message="a request"
     )
 
-    worker.send_signal(signal.SIGTERM)
+    worker.send_signal(sig)
     await asyncio.wait_for(worker.wait(), 30)
 
     jobs = await repo.jobs_for(starmap_id)
