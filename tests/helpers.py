@@ -1,10 +1,12 @@
-"""Helpers for tests: waiting on conditions, sample answers."""
+"""Helpers for tests: waiting on conditions, sample answers, injected failures."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -71,3 +73,18 @@ def flat_answers(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for answers in stages.values():
         flat.update(answers)
     return flat
+
+
+def refuse_new_jobs(db_path: Path, refuse: bool) -> None:
+    """Make the database itself refuse (or accept again) every new job row."""
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+    try:
+        if refuse:
+            conn.execute(
+                "CREATE TRIGGER refuse_jobs BEFORE INSERT ON report_job "
+                "BEGIN SELECT RAISE(ABORT, 'injected: no new jobs'); END"
+            )
+        else:
+            conn.execute("DROP TRIGGER refuse_jobs")
+    finally:
+        conn.close()

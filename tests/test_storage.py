@@ -21,7 +21,7 @@ from starmap_tui.storage.migrations import SCHEMA_VERSION
 from starmap_tui.storage.records import JobRecord, utcnow
 from starmap_tui.storage.repository import Repository
 from starmap_tui.storage.tables import StarmapTable  # noqa: F401  (registers tables)
-from tests.helpers import sample_answers
+from tests.helpers import refuse_new_jobs, sample_answers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -498,21 +498,6 @@ async def test_a_cancelled_or_requeued_job_starts_again_from_zero(repo: Reposito
         0,
     )
     assert (await shown(repo, requeued.id))[:5] == ("queued", 0, None, "queued", 0)
-
-
-def refuse_new_jobs(path: Path, refuse: bool) -> None:
-    """Make the database itself refuse (or accept again) every new job row."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    try:
-        if refuse:
-            conn.execute(
-                "CREATE TRIGGER refuse_jobs BEFORE INSERT ON report_job "
-                "BEGIN SELECT RAISE(ABORT, 'injected: no new jobs'); END"
-            )
-        else:
-            conn.execute("DROP TRIGGER refuse_jobs")
-    finally:
-        conn.close()
 
 
 async def test_a_stage_save_and_the_steps_it_queues_are_one_transaction(

@@ -30,7 +30,7 @@ from starmap_tui.widgets.field_editors import (
 )
 from starmap_tui.widgets.stepper import Stepper
 from starmap_tui.worker.runner import RunnerSettings
-from tests.helpers import sample_answers, wait_until
+from tests.helpers import refuse_new_jobs, sample_answers, wait_until
 
 SNAPSHOT_SIZE = (120, 36)
 
@@ -496,21 +496,6 @@ async def test_resume_opens_the_step_the_user_was_on_before_any_generation(
         await pilot.pause(0.5)
         # Nothing is generated until the user presses Next.
         assert await job_kinds(await app.store(), starmap_id) == []
-
-
-def refuse_new_jobs(db_path: Path, refuse: bool) -> None:
-    """Make the database itself refuse (or accept again) every new job row."""
-    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
-    try:
-        if refuse:
-            conn.execute(
-                "CREATE TRIGGER refuse_jobs BEFORE INSERT ON report_job "
-                "BEGIN SELECT RAISE(ABORT, 'injected: no new jobs'); END"
-            )
-        else:
-            conn.execute("DROP TRIGGER refuse_jobs")
-    finally:
-        conn.close()
 
 
 async def test_leaving_stage3_saves_the_step_and_queues_its_jobs_together(

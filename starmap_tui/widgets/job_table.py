@@ -155,6 +155,20 @@ def layout(width: int) -> list[tuple[int, int]]:
     return [(i, title_width if i == 0 else COLUMNS[i].width) for i in shown]
 
 
+class RowMessage(Message):
+    """Something happened to one row of a table."""
+
+    def __init__(self, table: JobTable, starmap_id: str | None) -> None:
+        super().__init__()
+        self.table = table
+        self.starmap_id = starmap_id
+
+    @property
+    def control(self) -> JobTable:
+        """The table (lets ``@on`` match it by selector)."""
+        return self.table
+
+
 class JobTable(ScrollView, can_focus=True):
     """One page of starmaps with a row cursor; asks for the next page at the edge."""
 
@@ -177,31 +191,11 @@ class JobTable(ScrollView, can_focus=True):
         "job-table--hover",
     }
 
-    class RowHighlighted(Message):
-        """The cursor is on another starmap."""
+    class RowHighlighted(RowMessage):
+        """The cursor is on another starmap (None: the table is empty)."""
 
-        def __init__(self, table: JobTable, starmap_id: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.starmap_id = starmap_id
-
-        @property
-        def control(self) -> JobTable:
-            """The table (lets ``@on`` match it by selector)."""
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(RowMessage):
         """The user chose the highlighted starmap (enter, or a click on it)."""
-
-        def __init__(self, table: JobTable, starmap_id: str) -> None:
-            super().__init__()
-            self.table = table
-            self.starmap_id = starmap_id
-
-        @property
-        def control(self) -> JobTable:
-            """The table (lets ``@on`` match it by selector)."""
-            return self.table
 
     class PageRequested(Message):
         """The cursor ran past the page edge: load the page ``step`` away."""
