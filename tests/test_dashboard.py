@@ -20,7 +20,6 @@ import pytest
 from helpers import sample_answers, wait_until
 from textual.pilot import Pilot
 from textual.widgets import Footer, Input, Static
-from textual.widgets._footer import FooterKey
 
 from starmap_tui.app import StarmapApp
 from starmap_tui.config import Settings
@@ -463,22 +462,6 @@ async def test_a_progress_event_moves_the_table_and_the_preview_together(
         assert table.cell_text(starmap_id, "step") == "Sizing the budget"
         assert progress_bar(73) in preview_text(app)
         assert "Sizing the budget" in preview_text(app)
-
-
-async def test_at_80_columns_the_key_bar_shows_every_key_it_lists(db_path: Path):
-    app = make_app(db_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(app)
-        await wait_until(lambda: bool(app.screen.query(FooterKey)))
-        await pilot.pause()
-        keys = list(app.screen.query(FooterKey).results(FooterKey))
-        shown = {key.description for key in keys if key.region.right <= 80}
-        assert {"New", "Open", "Retry", "Cancel", "Quit", "Help"} <= shown
-        # Nothing is cut at the screen's edge.
-        assert all(key.region.right <= 80 for key in keys)
-        # The filter choices fit on their one line.
-        filters = dashboard(app).query_one("#filters", FilterBar)
-        assert len(str(filters.render())) <= filters.content_region.width
 
 
 # -- paging --------------------------------------------------------------------

@@ -186,18 +186,23 @@ def fill_stage(term: Terminal, stage_fields: tuple[Field, ...], step: str) -> No
     term.keys("F3")
 
 
-def starmap_in_store(home: Path) -> dict[str, object]:
-    """The one starmap as ``starmap-tui list --json`` reports it."""
-    listed = subprocess.run(
-        [str(COMMAND), "list", "--json"],
+def json_from_command(home: Path, *args: str) -> object:
+    """What the installed command prints as JSON for ``args`` on ``home``'s store."""
+    done = subprocess.run(
+        [str(COMMAND), *args],
         env={**os.environ, "STARMAP_HOME": str(home)},
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    rows = json.loads(listed.stdout)
-    assert len(rows) == 1, rows
+    return json.loads(done.stdout)
+
+
+def starmap_in_store(home: Path) -> dict[str, object]:
+    """The one starmap as ``starmap-tui list --json`` reports it."""
+    rows = json_from_command(home, "list", "--json")
+    assert isinstance(rows, list) and len(rows) == 1, rows
     return rows[0]
 
 

@@ -3,29 +3,27 @@ ctrl+q does: what was typed a moment before is saved, nothing is lost."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 import time
+from pathlib import Path
 
 import pytest
-from test_e2e_tmux import COMMAND, Terminal, pytestmark, starmap_in_store, terminal
+from test_e2e_tmux import (
+    Terminal,
+    json_from_command,
+    pytestmark,
+    starmap_in_store,
+    terminal,
+)
 
 __all__ = ["pytestmark", "terminal"]
 
 
-def answers_in_store(home: object, starmap_id: str) -> dict[str, object]:
+def answers_in_store(home: Path, starmap_id: str) -> dict[str, object]:
     """The answers as ``export --format json`` gives them back."""
-    done = subprocess.run(
-        [str(COMMAND), "export", starmap_id, "--format", "json"],
-        env={**os.environ, "STARMAP_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    document = json.loads(done.stdout)
+    document = json_from_command(home, "export", starmap_id, "--format", "json")
+    assert isinstance(document, dict)
     return document["answers"]
 
 
@@ -46,7 +44,7 @@ def wait_gone(pid: int, timeout: float = 30.0) -> None:
     "sig", [signal.SIGHUP, signal.SIGTERM, None], ids=["HUP", "TERM", "closed"]
 )
 def test_a_hangup_right_after_typing_saves_the_answer(
-    terminal: Terminal, starmap_home: object, sig: signal.Signals | None
+    terminal: Terminal, starmap_home: Path, sig: signal.Signals | None
 ):
     """None: the terminal itself goes away (its tmux server is killed)."""
     terminal.start()
@@ -67,6 +65,6 @@ def test_a_hangup_right_after_typing_saves_the_answer(
         os.kill(pid, sig)
     # Gone, not left running (and holding its jobs) without a terminal.
     wait_gone(pid)
-    row = starmap_in_store(starmap_home)  # type: ignore[arg-type]
+    row = starmap_in_store(starmap_home)
     assert row["title"] == "Hang-up test"
     assert answers_in_store(starmap_home, str(row["id"]))["requester_name"] == name

@@ -11,7 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -23,6 +23,7 @@ from starmap_tui.storage.repository import Repository
 from starmap_tui.worker.providers.registry import make_provider
 from starmap_tui.worker.runner import (
     Runner,
+    RunnerEvent,
     RunnerSettings,
     backoff_delay,
     lease_host,
@@ -356,10 +357,15 @@ def lock_held(path) -> Iterator[None]:
         conn.close()
 
 
-def runner_on(repo: Repository, fake_llm: FakeLLM, settings: RunnerSettings) -> Runner:
+def runner_on(
+    repo: Repository,
+    fake_llm: FakeLLM,
+    settings: RunnerSettings,
+    on_event: Callable[[RunnerEvent], None] | None = None,
+) -> Runner:
     """A runner on the fake server."""
     config = llm_settings(fake_llm)
-    return Runner(repo, lambda: make_provider(config), settings)
+    return Runner(repo, lambda: make_provider(config), settings, on_event=on_event)
 
 
 async def hold_lock_over_the_finish(
@@ -410,13 +416,7 @@ async def test_a_store_down_past_patience_gives_the_job_back_uncounted(
     await repo.enqueue(record.id, "questions")
     settings = replace(FAST, settle_patience=1.5, settle_backoff_cap=0.1)
     events: list[str] = []
-    config = llm_settings(fake_llm)
-    runner = Runner(
-        repo,
-        lambda: make_provider(config),
-        settings,
-        on_event=lambda e: events.append(e.kind),
-    )
+    runner = runner_on(repo, fake_llm, settings, lambda e: events.append(e.kind))
     await runner.start()
     try:
         # Longer than the patience, shorter than patience for the release.
